@@ -1,0 +1,150 @@
+"""The command line: argument parsing and the `config import` / `config export` commands."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from app import __version__
+from app.config.repository import ConfigRepository
+from app.config.store import ConfigStore
+from app.errors import StoreError
+from app.metatype import load_catalog
+from app.paths import config_dir
+
+GuiRunner = Callable[[argparse.Namespace], int]
+HeadlessRunner = Callable[[argparse.Namespace], int]
+
+EXIT_OK = 0
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_STORE = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="moorings",
+        description="Configure and run Docker containers on IoT gateways.",
+    )
+    parser.add_argument("--version", action="version", version=f"moorings {__version__}")
+    parser.add_argument("--config-dir", metavar="DIR",
+                        help="folder of the configuration (default: $MOORINGS_CONFIG_DIR, "
+                             "else the user's config folder for moorings)")
+    parser.add_argument("--headless", action="store_true",
+                        help="run the orchestrator without a window (for a gateway service)")
+    parser.add_argument("--touch", action="store_true",
+                        help="force the one-pane touch layout (for a small panel)")
+    parser.add_argument("--fullscreen", action="store_true",
+                        help="open full screen without window decorations (kiosk)")
+    parser.add_argument("--log-level", default="INFO",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                        help="how much the log says (default INFO)")
+    sub = parser.add_subparsers(dest="command")
+    cfg = sub.add_parser("config", help="import, export or check the configuration")
+    cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
+    imp = cfg_sub.add_parser("import", help="validate a JSON file and store it, all or nothing")
+    imp.add_argument("file", help="the JSON document to import ('-' for standard input)")
+    chk = cfg_sub.add_parser("check", help="validate a JSON file and store nothing")
+    chk.add_argument("file", help="the JSON document to check ('-' for standard input)")
+    exp = cfg_sub.add_parser("export", help="print the configuration as JSON")
+    exp.add_argument("--include-secrets", action="store_true",
+                     help="include registry passwords (left out by default)")
+    exp.add_argument("-o", "--output", metavar="FILE",
+                     help="write to FILE (mode 0600 with secrets) instead of standard output")
+    return parser
+
+
+def open_repository(args: argparse.Namespace) -> ConfigRepository:
+    folder = config_dir(args.config_dir)
+    return ConfigRepository(ConfigStore(folder), load_catalog())
+
+
+def _read_input(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    return Path(name).read_text(encoding="utf-8")
+
+
+def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        repo = open_repository(args)
+    except StoreError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_STORE
+    for warning in repo.load_warnings:
+        print(f"warning: {warning}", file=err)
+
+    if args.config_command in ("import", "check"):
+        try:
+            text = _read_input(args.file)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"error: cannot read {args.file}: {exc}", file=err)
+            return EXIT_USAGE
+        if args.config_command == "check":
+            from app.config.transfer import parse_document
+
+            parsed = parse_document(text, repo.catalog)
+        else:
+            try:
+                parsed = repo.import_text(text)
+            except StoreError as exc:
+                print(f"error: {exc}", file=err)
+                return EXIT_STORE
+        for warning in parsed.warnings:
+            print(f"warning: {warning}", file=err)
+        if parsed.errors:
+            for e in parsed.errors:
+                print(f"error: {e}", file=err)
+            n = len(parsed.errors)
+            print(f"{n} error{'s' if n != 1 else ''}; nothing was written.", file=err)
+            return EXIT_INVALID
+        count = len(parsed.instances)
+        verb = "checked" if args.config_command == "check" else "imported"
+        service = " and the service settings" if parsed.service is not None else ""
+        print(f"{verb} {count} instance{'s' if count != 1 else ''}{service}"
+              + ("" if args.config_command == "check" else f" into {repo.store.path}"), file=err)
+        return EXIT_OK
+
+    doc = repo.export_document(include_secrets=args.include_secrets)
+    text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    if args.output:
+        from app.config.atomic import atomic_write
+
+        mode = 0o600 if args.include_secrets else 0o644
+        atomic_write(Path(args.output), text.encode("utf-8"), mode)
+    else:
+        out.write(text)
+    return EXIT_OK
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    gui: GuiRunner | None = None,
+    headless: HeadlessRunner | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Parse ``argv`` and run the command; the GUI and headless runners are injected."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = build_parser().parse_args(argv)
+    if args.command == "config":
+        return _run_config(args, out, err)
+    if args.headless:
+        if headless is None:
+            print("error: headless mode is not available in this build.", file=err)
+            return EXIT_USAGE
+        return headless(args)
+    if gui is None:
+        print("error: the window is not available in this build; use --headless.", file=err)
+        return EXIT_USAGE
+    return gui(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

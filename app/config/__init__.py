@@ -1,0 +1,1 @@
+"""Component configurations: the typed model, validation, persistence, import and export."""

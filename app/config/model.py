@@ -1,0 +1,255 @@
+"""Typed component values: coercion by AD type, per-field syntax checks and cross-field rules."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from app.errors import ConfigError, FieldError, SyntaxProblem
+from app.fields import logging as logger_fields
+from app.fields import names, ports
+from app.fields.syntaxes import parse as parse_syntax
+from app.metatype import ComponentDescriptor, FieldDescriptor, FieldType
+
+Scalar = bool | int | float | str
+
+# OSGi / Kura bookkeeping keys that a Kura snapshot carries beside the real fields; they
+# describe the component itself, so importing them as fields would be wrong and warning
+# about them would be noise.
+BOOKKEEPING_KEYS = frozenset(
+    {"kura.service.pid", "service.pid", "service.factoryPid", "component.name", "component.id",
+     "service.bundleLocation", "kura.factory.pid"}
+)
+
+_INTEGRAL_LIMITS = {
+    FieldType.BYTE: (-(2**7), 2**7 - 1),
+    FieldType.SHORT: (-(2**15), 2**15 - 1),
+    FieldType.INTEGER: (-(2**31), 2**31 - 1),
+    FieldType.LONG: (-(2**63), 2**63 - 1),
+}
+
+
+@dataclass
+class ValidationResult:
+    """The outcome of checking one component's values."""
+
+    values: dict[str, Scalar]
+    errors: list[FieldError]
+    extras: dict[str, Scalar] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _problem(desc: FieldDescriptor, component: str | None, exc: SyntaxProblem) -> FieldError:
+    return FieldError(desc.id, desc.name, exc.message, exc.item, component)
+
+
+def coerce(desc: FieldDescriptor, raw: object) -> Scalar:
+    """Turn a value from JSON, a form or a Kura file into the AD's type, or raise SyntaxProblem."""
+    t = desc.type
+    if raw is None:
+        raw = ""
+    if t is FieldType.BOOLEAN:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+            return raw.strip().lower() == "true"
+        raise SyntaxProblem(f"{raw!r} is not a yes/no value; expected true or false.", str(raw))
+    if t.is_integral:
+        value: int
+        if isinstance(raw, bool):
+            raise SyntaxProblem(f"{raw!r} is not a whole number; expected digits.", str(raw))
+        if isinstance(raw, int):
+            value = raw
+        elif isinstance(raw, float) and raw.is_integer():
+            value = int(raw)
+        elif isinstance(raw, str) and raw.strip().lstrip("+-").isdigit() and raw.strip().isascii():
+            value = int(raw.strip())
+        else:
+            shown = raw if isinstance(raw, str) else repr(raw)
+            if isinstance(raw, str) and not raw.strip() and not desc.required:
+                return ""
+            raise SyntaxProblem(f"{shown!r} is not a whole number; expected digits such as 5.",
+                                str(raw))
+        lo, hi = _INTEGRAL_LIMITS.get(t, (-(2**63), 2**63 - 1))
+        _check_range(desc, value, lo, hi)
+        return value
+    if t.is_decimal:
+        if isinstance(raw, str) and not raw.strip():
+            if desc.required:
+                raise SyntaxProblem("A value is required; expected a number such as 1.5.")
+            return ""
+        try:
+            number = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise SyntaxProblem(f"{raw!r} is not a number; expected a number such as 1.5.",
+                                str(raw)) from None
+        if isinstance(raw, bool) or not math.isfinite(number):
+            raise SyntaxProblem(f"{raw!r} is not a number; expected a number such as 1.5.",
+                                str(raw))
+        _check_range(desc, number, -math.inf, math.inf)
+        return number
+    # String, Password, Char: text as given. Numbers from a JSON file are accepted as text
+    # because Kura snapshots are not strict about it.
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, (int, float)):
+        return repr(raw) if isinstance(raw, float) else str(raw)
+    if not isinstance(raw, str):
+        raise SyntaxProblem(f"{type(raw).__name__} values are not accepted; expected text.")
+    if desc.options:
+        return _match_option(desc, raw)
+    return raw
+
+
+def _check_range(desc: FieldDescriptor, value: float, lo: float, hi: float) -> None:
+    has_min = desc.min not in (None, "")
+    has_max = desc.max not in (None, "")
+    if has_min:
+        lo = max(lo, float(desc.min))  # type: ignore[arg-type]
+    if has_max:
+        hi = min(hi, float(desc.max))  # type: ignore[arg-type]
+    if lo <= value <= hi:
+        return
+    # Name the bound the descriptor sets; the type's own limit only when nothing else applies.
+    if has_min and has_max:
+        expected = f"expected a value from {_num(lo)} to {_num(hi)}"
+    elif value < lo:
+        expected = f"expected {_num(lo)} or more"
+    else:
+        expected = f"expected {_num(hi)} or less"
+    raise SyntaxProblem(f"{_num(value)} is out of range; {expected}.", _num(value))
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _match_option(desc: FieldDescriptor, raw: str) -> str:
+    text = raw.strip()
+    for opt in desc.options:
+        if text == opt.value:
+            return opt.value
+    for opt in desc.options:
+        if text.lower() == opt.value.lower():
+            return opt.value
+    allowed = ", ".join(o.value for o in desc.options)
+    raise SyntaxProblem(f"{raw!r} is not one of the choices; expected one of {allowed}.", raw)
+
+
+def default_values(component: ComponentDescriptor) -> dict[str, Scalar]:
+    """The component's values when nothing was set: each AD's default, typed."""
+    out: dict[str, Scalar] = {}
+    for desc in component.fields:
+        text = desc.effective_default()
+        if text is None:
+            text = ""
+        try:
+            out[desc.id] = coerce(desc, text)
+        except SyntaxProblem:
+            out[desc.id] = text
+    return out
+
+
+def validate(
+    component: ComponentDescriptor,
+    values: Mapping[str, object],
+    name: str | None = None,
+    *,
+    fill_defaults: bool = True,
+) -> ValidationResult:
+    """Check every value of one component; return typed values and every problem found.
+
+    Missing fields take their default. Keys that no AD describes are kept aside in
+    ``extras`` (never dropped silently: they are stored, exported and reported).
+    """
+    errors: list[FieldError] = []
+    typed: dict[str, Scalar] = default_values(component) if fill_defaults else {}
+    extras: dict[str, Scalar] = {}
+    warnings: list[str] = []
+    known = set(component.field_ids())
+    for key, raw in values.items():
+        if key in known:
+            continue
+        if key in BOOKKEEPING_KEYS:
+            continue
+        if isinstance(raw, (bool, int, float, str)):
+            extras[key] = raw
+        else:
+            extras[key] = str(raw)
+        where = f"{name}: " if name else ""
+        warnings.append(
+            f"{where}{key} is not a field Moorings knows; it is kept as it is but has no effect."
+        )
+
+    if name is not None and component.is_factory:
+        try:
+            names.parse_container_name(name)
+        except SyntaxProblem as exc:
+            errors.append(FieldError("name", "Name", exc.message, exc.item, name))
+
+    for desc in component.fields:
+        if desc.id not in values:
+            if fill_defaults:
+                continue
+            given: object = typed.get(desc.id, desc.effective_default() or "")
+        else:
+            given = values[desc.id]
+        try:
+            value = coerce(desc, given)
+            if desc.required and desc.type in (FieldType.STRING, FieldType.PASSWORD) and \
+                    isinstance(value, str) and not value.strip() and desc.syntax:
+                raise SyntaxProblem("A value is required here.")
+            if desc.syntax and not (isinstance(value, str) and not value.strip()
+                                    and not desc.required):
+                parse_syntax(desc.syntax, value if isinstance(value, str) else str(value))
+        except SyntaxProblem as exc:
+            errors.append(_problem(desc, name, exc))
+            continue
+        typed[desc.id] = value
+
+    errors.extend(_cross_field_errors(component, typed, errors, name))
+    return ValidationResult(typed, errors, extras, warnings)
+
+
+def _cross_field_errors(
+    component: ComponentDescriptor,
+    typed: Mapping[str, Scalar],
+    already: list[FieldError],
+    name: str | None,
+) -> list[FieldError]:
+    failed = {e.field_id for e in already}
+    out: list[FieldError] = []
+
+    internal = component.find_by_syntax("ports-internal")
+    external = component.find_by_syntax("ports-external")
+    if internal and external and not {internal.id, external.id} & failed:
+        try:
+            ports.pair_ports(str(typed.get(internal.id, "")), str(typed.get(external.id, "")))
+        except SyntaxProblem as exc:
+            out.append(_problem(external, name, exc))
+
+    ltype = component.find_by_syntax("logger-type")
+    lopts = component.find_by_syntax("logger-options")
+    if ltype and lopts and not {ltype.id, lopts.id} & failed:
+        try:
+            driver = logger_fields.parse_logger_type(str(typed.get(ltype.id, "")))
+            options = logger_fields.parse_logger_options(str(typed.get(lopts.id, "")))
+            logger_fields.check_logger_options(driver, options)
+        except SyntaxProblem as exc:
+            out.append(_problem(lopts, name, exc))
+    return out
+
+
+def require_valid(
+    component: ComponentDescriptor, values: Mapping[str, object], name: str | None = None
+) -> ValidationResult:
+    """Like :func:`validate`, but raise ConfigError listing every problem."""
+    result = validate(component, values, name)
+    if result.errors:
+        raise ConfigError(result.errors)
+    return result

@@ -1,0 +1,47 @@
+"""Error types shared by the parsers, the configuration model and the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SyntaxProblem(ValueError):
+    """A value does not follow its field's syntax.
+
+    Raised by the parsers in ``app.fields``. ``message`` is a sentence that says what is
+    wrong and what is expected; ``item`` is the offending part of the value (one element of
+    a comma-separated list, say), or None when the whole value is at fault.
+    """
+
+    def __init__(self, message: str, item: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.item = item
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field of one component, ready to show to a person."""
+
+    field_id: str
+    field_name: str
+    message: str
+    item: str | None = None
+    component: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.component}: " if self.component else ""
+        bad = f" [{self.item}]" if self.item is not None else ""
+        return f"{where}{self.field_name} ({self.field_id}){bad}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """A configuration was refused; ``errors`` lists every problem found, not just the first."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+class StoreError(RuntimeError):
+    """The configuration store cannot be read or written; the message is for a person."""

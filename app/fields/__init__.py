@@ -1,0 +1,1 @@
+"""Parsers for the text syntaxes of configuration fields, one module per kind of value."""

@@ -1,0 +1,1 @@
+"""Moorings GUI: all Qt lives here."""
