@@ -63,6 +63,7 @@ class FieldDescriptor:
     max: str | None = None
     options: tuple[Option, ...] = ()
     syntax: str | None = None
+    role: str | None = None
     widget: str | None = None
     unit: str | None = None
     default_env: str | None = None
@@ -107,6 +108,12 @@ class ComponentDescriptor:
 
     def secret_ids(self) -> frozenset[str]:
         return frozenset(f.id for f in self.fields if f.is_secret)
+
+    def find_by_role(self, role: str) -> FieldDescriptor | None:
+        for f in self.fields:
+            if f.role == role:
+                return f
+        return None
 
     def find_by_syntax(self, syntax: str) -> FieldDescriptor | None:
         for f in self.fields:
@@ -179,6 +186,7 @@ def _parse_ad(el: ET.Element, source: Path) -> FieldDescriptor:
         max=_attr(el, "max"),
         options=options,
         syntax=_attr(el, "syntax", MOORINGS_NS),
+        role=_attr(el, "role", MOORINGS_NS),
         widget=_attr(el, "widget", MOORINGS_NS),
         unit=_attr(el, "unit", MOORINGS_NS),
         default_env=_attr(el, "default-env", MOORINGS_NS),

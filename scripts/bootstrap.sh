@@ -18,6 +18,7 @@ log() { printf 'bootstrap: %s\n' "$*"; }
 # command -> Debian package that provides it
 declare -A CMD_PKG=(
   [dockerd]=docker.io
+  [docker]=docker.io
   [docker-registry]=docker-registry
   [htpasswd]=apache2-utils
   [busybox]=busybox-static

@@ -102,6 +102,7 @@ import socket
 import sys
 
 s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the registry does: TIME_WAIT is free
 try:
     s.bind(("127.0.0.1", int(sys.argv[1])))
 except OSError:
@@ -112,6 +113,22 @@ EOF
 }
 
 # --- the engine -------------------------------------------------------------------------------
+
+# Before starting dockerd (none runs): pidfiles left by a dockerd that was killed would stop the
+# new one. Its managed containerd may still be shutting down: give it time to go.
+clear_stale_pidfiles() {
+  local cpid=/var/run/docker/containerd/containerd.pid i
+  if [ -f /var/run/docker.pid ] && ! pid_is /var/run/docker.pid dockerd; then
+    rm -f /var/run/docker.pid
+  fi
+  if pid_is "$cpid" containerd && [ ! -S /var/run/docker/containerd/containerd.sock ]; then
+    log "engine: waiting for the containerd of a stopped dockerd (pid $(cat "$cpid")) to exit"
+    for ((i = 0; i < 150; i++)); do pid_is "$cpid" containerd || break; sleep 0.1; done
+  fi
+  if [ -f "$cpid" ] && ! pid_is "$cpid" containerd; then
+    rm -f "$cpid"
+  fi
+}
 
 start_engine() {
   if engine_up; then
@@ -137,17 +154,24 @@ start_engine() {
     die "DOCKER_HOST=$DOCKER_HOST does not answer; not starting a local dockerd in its place"
   fi
   command -v dockerd >/dev/null 2>&1 || die "dockerd is not installed: run scripts/bootstrap.sh"
-  # a pidfile left by a dockerd that was killed would stop the new one from starting
-  if [ -f /var/run/docker.pid ] && ! pid_is /var/run/docker.pid dockerd; then
-    rm -f /var/run/docker.pid
-  fi
-  log "engine: starting dockerd (log: $DOCKERD_LOG)"
-  setsid dockerd >"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
-  local launched=$!
-  for ((i = 0; i < 120; i++)); do
+  local launched="" attempt
+  for attempt in 1 2; do
+    clear_stale_pidfiles
+    log "engine: starting dockerd (log: $DOCKERD_LOG)"
+    echo "---- $(date -u +%FT%TZ) scripts/test-env.sh starts dockerd (attempt $attempt)" >>"$DOCKERD_LOG"
+    setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null 9>&- &
+    launched=$!
+    for ((i = 0; i < 120; i++)); do
+      engine_up && break
+      kill -0 "$launched" 2>/dev/null || break
+      sleep 0.5
+    done
     engine_up && break
-    kill -0 "$launched" 2>/dev/null || break
-    sleep 0.5
+    if kill -0 "$launched" 2>/dev/null; then break; fi   # alive but silent: don't start another
+    if [ "$attempt" = 1 ]; then
+      log "engine: dockerd exited at start; trying once more. Its log ended with:"
+      tail -5 "$DOCKERD_LOG" || true
+    fi
   done
   if ! engine_up; then
     tail -50 "$DOCKERD_LOG" >&2 || true

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -129,9 +130,7 @@ def test_range_is_a_range_not_port_8090() -> None:
     assert all(m.container_port != 8090 for m in mappings)
 
 
-@pytest.mark.parametrize(
-    "text", ["80:tpc", "80:http", "80:", "80:tcp:udp", "53:udp6"]
-)
+@pytest.mark.parametrize("text", ["80:tpc", "80:http", "80:", "80:tcp:udp", "53:udp6"])
 def test_unknown_protocol_refused_not_tcp(text: str) -> None:
     problem = refused(parse_internal, text)
     assert problem.item == text
@@ -199,7 +198,7 @@ def test_unequal_counts_refused_not_dropped() -> None:
 
 
 def test_ranges_of_different_lengths_refused() -> None:
-    with pytest.raises(SyntaxProblem, match="Internal Ports.*External Ports") as info:
+    with pytest.raises(SyntaxProblem, match=r"Internal Ports.*External Ports") as info:
         pair_ports("80-90", "8080")
     assert "11 ports" in info.value.message
 
@@ -446,7 +445,7 @@ def test_logger_drivers() -> None:
     assert LOGGER_DRIVERS["DEFAULT"] == "json-file"
     assert LOGGER_DRIVERS["JSON_FILE"] == "json-file"
     assert LOGGER_DRIVERS["GCPLOGS"] == "gcplogs"
-    assert READABLE_DRIVERS == {"json-file", "local", "journald"}
+    assert set(READABLE_DRIVERS) == {"json-file", "local", "journald"}
 
 
 def test_metatype_options_are_all_known() -> None:
@@ -611,3 +610,29 @@ def test_parse_dispatches() -> None:
     assert parse("cpus", "1.5") == 1.5
     problem = refused(parse, "no-such-syntax", "x")
     assert "no-such-syntax" in problem.message
+
+
+LONG_INPUTS = [
+    "0" * 5000 + "7g",
+    "7." + "1" * 6000 + "g",
+    "1" * 5000,
+    "1-" + "0" * 5000 + "1",
+    "a" * 100_000 + "!",
+    "a." * 50_000,
+    "[" + ":" * 10_000,
+    "a:" * 20_000,
+]
+
+
+@pytest.mark.parametrize("syntax", sorted(SYNTAXES))
+def test_long_inputs_only_raise_syntax_problem(syntax: str) -> None:
+    for text in LONG_INPUTS:
+        with contextlib.suppress(SyntaxProblem):
+            SYNTAXES[syntax](text)
+
+
+def test_long_digit_strings() -> None:
+    assert parse_memory("0" * 5000 + "7g") == 7516192768
+    assert parse_memory("7." + "0" * 6000 + "1g") == 7516192768
+    assert parse_gpus("0" * 5000 + "2") == 2
+    refused(parse_internal, "1" * 5000)

@@ -54,7 +54,9 @@ def parse_memory_size(text: str) -> int | None:
     unit = (match["unit"] or "").lower()[:1]
     # Digits past the 40th decimal cannot change the rounded-down byte count.
     fraction = fraction[:40]
-    amount = Fraction(int(whole or "0")) + Fraction(int(fraction or "0"), 10 ** len(fraction))
+    amount = Fraction(int(whole.lstrip("0") or "0")) + Fraction(
+        int(fraction or "0"), 10 ** len(fraction)
+    )
     size = math.floor(amount * _UNITS[unit])
     if size > MAX_MEMORY:
         raise SyntaxProblem(
