@@ -137,8 +137,9 @@ def main(
         return _run_config(args, out, err)
     if args.headless:
         if headless is None:
-            print("error: headless mode is not available in this build.", file=err)
-            return EXIT_USAGE
+            from app.headless import run_headless
+
+            headless = run_headless
         return headless(args)
     if gui is None:
         print("error: the window is not available in this build; use --headless.", file=err)

@@ -19,6 +19,7 @@ import pytest
 from harness import TestEnv, TestEnvMissing, check_env, cleanup_test_objects
 from harness import docker_client as make_docker_client
 
+pytest_plugins = ["endpoint_fixtures"]
 # Qt reads this when the QApplication is created: tests never need a screen.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 

@@ -232,6 +232,16 @@ def _cross_field_errors(
             ports.pair_ports(str(typed.get(internal.id, "")), str(typed.get(external.id, "")))
         except SyntaxProblem as exc:
             out.append(_problem(external, name, exc))
+        else:
+            net = component.find_by_role("network-mode")
+            mode = str(typed.get(net.id, "")).strip() if net else ""
+            published = str(typed.get(external.id, "")).strip()
+            if published and (mode == "host" or mode.startswith("container:")):
+                # The engine refuses published ports here; say so before anything is stored.
+                out.append(_problem(external, name, SyntaxProblem(
+                    f"ports cannot be published with the network mode {mode}, where the "
+                    "container uses another network stack's ports directly; expected Internal "
+                    "Ports and External Ports to be empty with this network mode")))
 
     ltype = component.find_by_syntax("logger-type")
     lopts = component.find_by_syntax("logger-options")

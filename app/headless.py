@@ -1,0 +1,76 @@
+"""`moorings --headless`: the orchestrator without a window, logging plain lines, until a signal."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from app.config.repository import ConfigRepository
+from app.config.store import ConfigStore
+from app.errors import StoreError
+from app.metatype import load_catalog
+from app.orchestrator.events import ConnectionChanged, Event, InstanceRemoved
+from app.orchestrator.lock import FolderLock
+from app.orchestrator.service import Orchestrator
+from app.paths import config_dir, ensure_dir
+
+log = logging.getLogger("moorings")
+
+
+def _log_event(event: Event) -> None:
+    if isinstance(event, ConnectionChanged):
+        if event.connected:
+            log.info("engine: connected to %s (API %s)", event.host, event.api_version)
+        else:
+            log.warning("engine: not connected to %s: %s", event.host, event.reason)
+    elif isinstance(event, InstanceRemoved):
+        log.info("%s: deleted", event.name)
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(message)s")
+
+
+def run_headless(args: argparse.Namespace) -> int:
+    configure_logging(args.log_level)
+    folder = config_dir(args.config_dir)
+    try:
+        ensure_dir(folder)
+        lock = FolderLock(folder)
+        lock.acquire()
+    except StoreError as exc:
+        log.error("%s", exc)
+        return 3
+    try:
+        repo = ConfigRepository(ConfigStore(folder), load_catalog())
+    except StoreError as exc:
+        log.error("%s", exc)
+        lock.release()
+        return 3
+    for warning in repo.load_warnings:
+        log.warning("%s", warning)
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s: stopping, containers keep running", signal.Signals(signum).name)
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    orch = Orchestrator(repo)
+    orch.add_listener(_log_event)
+    log.info("moorings: configuration %s, %d instance(s)", folder, len(repo.instance_names()))
+    orch.start()
+    try:
+        while not done.wait(0.5):
+            pass
+    finally:
+        orch.stop(timeout=3.0)
+        lock.release()
+    log.info("moorings: stopped")
+    return 0

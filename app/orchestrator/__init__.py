@@ -1,0 +1,1 @@
+"""The orchestrator: reconciles the stored container instances against the Docker engine."""

@@ -1,0 +1,39 @@
+"""Requests to the reconcile thread: each carries a future for its caller and a priority."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+# Lower runs first: a person's action overtakes routine passes and engine chatter.
+PRIORITY_SHUTDOWN = 0
+PRIORITY_PERSON = 1
+PRIORITY_API = 2
+PRIORITY_ENGINE = 3
+PRIORITY_ROUTINE = 5
+
+_seq = itertools.count()
+
+
+@dataclass
+class Command:
+    """Run ``fn`` on the reconcile thread and settle ``future`` with its result."""
+
+    fn: Callable[[], Any]
+    priority: int = PRIORITY_API
+    label: str = ""
+    future: Future[Any] = field(default_factory=Future)
+    seq: int = field(default_factory=lambda: next(_seq))
+
+    def __lt__(self, other: Command) -> bool:
+        return (self.priority, self.seq) < (other.priority, other.seq)
+
+
+@dataclass(frozen=True)
+class EngineEventNote:
+    """An engine event handed from the watcher thread to the reconcile thread."""
+
+    raw: Mapping[str, Any]

@@ -1,0 +1,80 @@
+"""Typed events that the orchestrator publishes; listeners may be called on any thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from app.engine.pull import PullProgress
+from app.orchestrator.state import InstanceStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StateChanged:
+    status: InstanceStatus
+
+
+@dataclass(frozen=True)
+class PullProgressed:
+    name: str
+    progress: PullProgress
+
+
+@dataclass(frozen=True)
+class ContainerEvent:
+    """Something the engine reported about a container (start, die, stop, destroy...)."""
+
+    container_id: str
+    action: str
+    name: str
+    instance: str | None
+    attributes: dict[str, str] = field(default_factory=dict)
+    time: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True)
+class ConnectionChanged:
+    connected: bool
+    host: str
+    reason: str = ""
+    api_version: str = ""
+
+
+@dataclass(frozen=True)
+class InstanceRemoved:
+    name: str
+
+
+Event = StateChanged | PullProgressed | ContainerEvent | ConnectionChanged | InstanceRemoved
+Listener = Callable[[Event], None]
+
+
+class EventHub:
+    """Fan-out of events to listeners; a failing listener is logged and never stops the others."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def add(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove(self, listener: Listener) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def emit(self, event: Event) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # a listener's bug must not stop orchestration
+                log.exception("an event listener failed on %s", type(event).__name__)

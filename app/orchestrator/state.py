@@ -1,0 +1,61 @@
+"""What each instance is doing now, with the reason, in terms a person can read."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+from app.engine.pull import PullProgress
+
+
+class Phase(str, Enum):
+    """The observable state of one instance."""
+
+    DISABLED = "disabled"
+    WAITING_FOR_ENGINE = "waiting for engine"
+    PULLING = "pulling"
+    STARTING = "starting"
+    RUNNING = "running"
+    RESTARTING = "restarting"
+    EXITED = "exited"
+    RETRY_WAIT = "retry-wait"
+    STOPPED_BY_PERSON = "stopped"
+    FAILED = "failed"
+    CONFLICT = "conflict"
+    REMOVING = "removing"
+
+
+@dataclass(frozen=True)
+class InstanceStatus:
+    """A snapshot of one instance's state; listeners receive a new one at each change."""
+
+    name: str
+    phase: Phase
+    reason: str = ""
+    container_id: str | None = None
+    progress: PullProgress | None = None
+    attempt: int = 0
+    max_attempts: int = 0
+    next_attempt_at: float | None = None
+    restart_count: int = 0
+    exit_code: int | None = None
+    since: float = field(default_factory=time.time)
+
+    def with_(self, **changes: object) -> InstanceStatus:
+        if "phase" in changes and changes["phase"] != self.phase:
+            changes.setdefault("since", time.time())
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    def summary(self) -> str:
+        """One line for a badge tooltip, a status line or a log."""
+        text = self.phase.value
+        if self.phase is Phase.PULLING and self.progress and self.progress.total:
+            text += f" {100 * self.progress.current // max(self.progress.total, 1)}%"
+        if self.phase is Phase.RETRY_WAIT and self.next_attempt_at is not None:
+            left = max(0, round(self.next_attempt_at - time.time()))
+            of = f" of {self.max_attempts}" if self.max_attempts else ""
+            text += f" (attempt {self.attempt + 1}{of} in {left} s)"
+        if self.restart_count:
+            text += f", restarted {self.restart_count}x"
+        return f"{text}: {self.reason}" if self.reason else text

@@ -1,0 +1,238 @@
+"""A misbehaving TCP proxy in front of the test registry, for pull deadline tests.
+
+Usage::
+
+    with SlowRegistry(test_env.registry, "hang-on-manifest") as proxy:
+        reference = f"{proxy.address}/moorings-test/busybox:{unique_tag}"
+        ...  # the engine pulls through 127.0.0.1:<proxy.port>; same credentials
+
+Modes:
+
+``"hang-on-manifest"``
+    Requests are forwarded normally (the ``/v2/`` ping, auth challenges, blobs) until a
+    request's path contains ``/manifests/``: that request is not forwarded and the connection
+    is never answered again (it stays open until :meth:`stop`). :attr:`SlowRegistry.held` is
+    set when that happens. The engine does not give up on a stalled manifest request when
+    its client goes away, so give each test its own repository or tag.
+``"slow"``
+    Everything is forwarded, but answers (registry to client) trickle at ``rate`` bytes per
+    second, shared by all connections: progress items keep coming, only a deadline ends it.
+
+The proxy listens on 127.0.0.1 on a free port and runs an asyncio loop in a daemon thread.
+:meth:`stop` closes every connection, so the engine's pending requests fail at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import threading
+import time
+from types import TracebackType
+
+MODES = ("hang-on-manifest", "slow")
+_CHUNK_S = 0.05  # the slow mode's pacing step: small enough for steady progress items
+_HEAD_LIMIT = 64 * 1024
+_REQUEST_LINE = re.compile(rb"^[A-Z]+ (\S+) HTTP/1\.[01]$")
+
+
+class SlowRegistry:
+    """A proxy to ``upstream`` (``host:port``) that hangs or trickles; see the module doc."""
+
+    def __init__(self, upstream: str, mode: str, *, rate: int = 20_000) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        host, _, port = upstream.rpartition(":")
+        self.upstream = (host, int(port))
+        self.mode = mode
+        self.rate = rate
+        self.port = 0
+        self.held = threading.Event()  # hang-on-manifest: a manifest request was held
+        self.requests: list[str] = []  # hang-on-manifest: request paths seen, in order
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._next_send = 0.0
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:<port>``: use it as the registry host in image references."""
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> SlowRegistry:
+        """Listen and serve in a background thread; returns self once listening."""
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(loop, ready), name="slow-registry", daemon=True
+        )
+        self._thread.start()
+        if not ready.wait(10) or self._server is None:
+            raise RuntimeError("the slow registry proxy did not start")
+        return self
+
+    def stop(self) -> None:
+        """Close the listener and every connection, and end the thread. Idempotent."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        if loop.is_running():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        self._loop = self._thread = None
+
+    def __enter__(self) -> SlowRegistry:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- the loop's side ---------------------------------------------------------------
+
+    def _run(self, loop: asyncio.AbstractEventLoop, ready: threading.Event) -> None:
+        asyncio.set_event_loop(loop)
+
+        async def listen() -> None:
+            self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+            self.port = self._server.sockets[0].getsockname()[1]
+
+        try:
+            loop.run_until_complete(listen())
+        finally:
+            ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    async def _shutdown(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        for writer in list(self._writers):
+            writer.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        self._writers.add(client_w)
+        upstream_w: asyncio.StreamWriter | None = None
+        try:
+            upstream_r, upstream_w = await asyncio.open_connection(*self.upstream)
+            self._writers.add(upstream_w)
+            if self.mode == "slow":
+                up = self._pipe(client_r, upstream_w)
+                down = self._trickle(upstream_r, client_w)
+            else:
+                up = self._forward_until_manifest(client_r, upstream_w)
+                down = self._pipe(upstream_r, client_w)
+            # One direction ending (either side closed) ends the connection.
+            pending = {asyncio.ensure_future(up), asyncio.ensure_future(down)}
+            try:
+                await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for p in pending:
+                    p.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+        except (OSError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            for w in (client_w, upstream_w):
+                if w is not None:
+                    w.close()
+                    self._writers.discard(w)
+            self._tasks.discard(task)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+
+    async def _trickle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        step = max(1, int(self.rate * _CHUNK_S))
+        while data := await reader.read(step):
+            # One schedule for all connections: the rate is the proxy's, not per connection.
+            now = time.monotonic()
+            send_at = max(now, self._next_send)
+            self._next_send = send_at + len(data) / self.rate
+            await asyncio.sleep(send_at - now)
+            writer.write(data)
+            await writer.drain()
+
+    async def _forward_until_manifest(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Forward whole requests (head, then a Content-Length or chunked body) until one asks
+        for a manifest; then swallow everything the client sends, answering nothing."""
+        first = await reader.read(1)
+        if not first:
+            return
+        if not first.isalpha():  # not HTTP (a TLS hello, say): no requests to look at
+            writer.write(first)
+            await self._pipe(reader, writer)
+            return
+        pending = first
+        while True:
+            try:
+                head = pending + await reader.readuntil(b"\r\n\r\n")
+            except asyncio.LimitOverrunError:
+                head = pending + await reader.read(_HEAD_LIMIT)
+            except asyncio.IncompleteReadError:
+                return
+            pending = b""
+            line = head.split(b"\r\n", 1)[0]
+            m = _REQUEST_LINE.match(line)
+            path = m.group(1).decode("latin-1") if m else ""
+            self.requests.append(path)
+            if "/manifests/" in path:
+                self.held.set()
+                while await reader.read(65536):
+                    pass  # hold the connection open; end when the client closes it
+                return
+            writer.write(head)
+            await self._forward_body(head, reader, writer)
+            await writer.drain()
+
+    async def _forward_body(
+        self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        headers = head.lower()
+        length = re.search(rb"\r\ncontent-length:\s*(\d+)", headers)
+        if length:
+            left = int(length.group(1))
+            while left > 0:
+                data = await reader.read(min(left, 65536))
+                if not data:
+                    return
+                writer.write(data)
+                left -= len(data)
+        elif re.search(rb"\r\ntransfer-encoding:[^\r\n]*chunked", headers):
+            while True:
+                size_line = await reader.readuntil(b"\r\n")
+                writer.write(size_line)
+                size = int(size_line.split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    # Trailers (usually none), then the final empty line.
+                    while (trailer := await reader.readuntil(b"\r\n")) != b"\r\n":
+                        writer.write(trailer)
+                    writer.write(b"\r\n")
+                    return
+                writer.write(await reader.readexactly(size + 2))  # data and its CRLF

@@ -1,0 +1,265 @@
+"""The orchestrator on the real engine: reconcile rules, retries, conflicts, a person's stop."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from pathlib import Path
+
+import docker
+import pytest
+from harness import TestEnv, registry_pull_count, wait_for_pull_count
+from orchestration import SLEEPER, instance_values, registry_values, running
+
+from app.engine.spec import LABEL_DIGEST, LABEL_INSTANCE
+from app.errors import ConfigError
+from app.orchestrator.state import Phase
+
+pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]
+
+
+def _container(client: docker.DockerClient, name: str) -> docker.models.containers.Container:
+    return client.containers.get(name)
+
+
+def test_apply_creates_and_restart_adopts_without_recreate(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-adopt"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        st = rec.wait_phase(name, Phase.RUNNING)
+        first = _container(docker_client, name)
+        assert first.id == st.container_id
+        assert first.labels[LABEL_INSTANCE] == name
+        assert first.labels[LABEL_DIGEST]
+        started_at = first.attrs["State"]["StartedAt"]
+
+    # A new orchestrator over the same folder (as after a reboot of the app) adopts it.
+    with running(tmp_path, test_env) as (orch, rec):
+        st = rec.wait_phase(name, Phase.RUNNING)
+        again = _container(docker_client, name)
+        assert again.id == first.id
+        assert again.attrs["State"]["StartedAt"] == started_at
+        kinds = [h.kind for h in orch.history(name)]
+        assert "adopted" in kinds
+        assert "created" not in kinds
+        assert "pulling" not in kinds
+
+
+def test_change_recreates_and_unchanged_apply_does_not(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-recreate"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        old = _container(docker_client, name).id
+
+        # Changing only the attempts or the timeout does not touch the container (Kura does).
+        orch.apply(name, {"container.image.download.retries": 7}).result(30)
+        assert rec.wait_phase(name, Phase.RUNNING).container_id == old
+
+        orch.apply(name, {"container.env": "MODE=two, GREETING=hello\\, world"}).result(30)
+        st = rec.wait_status(name, lambda s: s.phase is Phase.RUNNING and s.container_id != old)
+        new = _container(docker_client, name)
+        assert new.id == st.container_id
+        assert "GREETING=hello, world" in new.attrs["Config"]["Env"]
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(old)
+
+
+def test_invalid_apply_changes_nothing(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-invalid"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        cid = _container(docker_client, name).id
+        stored = (tmp_path / "moorings.json").read_bytes()
+        with pytest.raises(ConfigError) as info:
+            orch.apply(name, {"container.memory": "lots", "container.ports.internal": "80-90x"}
+                       ).result(30)
+        fields = {e.field_id for e in info.value.errors}
+        assert fields == {"container.memory", "container.ports.internal"}
+        assert (tmp_path / "moorings.json").read_bytes() == stored
+        assert _container(docker_client, name).id == cid
+        assert _container(docker_client, name).status == "running"
+        assert orch.status(name).phase is Phase.RUNNING  # type: ignore[union-attr]
+
+
+def test_foreign_container_with_the_name_is_never_touched(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-foreign"
+    foreign = docker_client.containers.run(test_env.image, ["sleep", "3600"], name=name,
+                                           detach=True, init=True)
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        st = rec.wait_phase(name, Phase.CONFLICT)
+        assert "already exists" in st.reason
+        assert "Moorings will not touch it" in st.reason
+        # Disabling and deleting the instance leave it alone too.
+        orch.apply(name, {"container.enabled": False}).result(30)
+        rec.wait_phase(name, Phase.DISABLED)
+        foreign.reload()
+        assert foreign.status == "running"
+        orch.apply(name, {"container.enabled": True}).result(30)
+        rec.wait_phase(name, Phase.CONFLICT)
+        # Once the foreign container is gone, the instance goes ahead by itself.
+        foreign.remove(force=True)
+        st = rec.wait_phase(name, Phase.RUNNING)
+        assert _container(docker_client, name).id == st.container_id
+        orch.delete_instance("moorings-test-foreign").result(30)
+
+
+def test_disable_keeps_configuration_and_delete_removes_both(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-disable"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        orch.apply(name, {"container.enabled": False}).result(30)
+        rec.wait_phase(name, Phase.DISABLED)
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(name)
+        assert orch.repository.has_instance(name)
+
+        orch.apply(name, {"container.enabled": True}).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        orch.delete_instance(name).result(30)
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(name)
+        assert not orch.repository.has_instance(name)
+        assert orch.status(name) is None
+
+
+def test_person_stop_is_respected_until_start(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-stop"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        orch.stop_container(name).result(30)
+        st = rec.wait_phase(name, Phase.STOPPED_BY_PERSON)
+        assert "stopped by a person" in st.reason
+        orch.reconcile().result(30)  # a routine pass must not start it
+        assert orch.status(name).phase is Phase.STOPPED_BY_PERSON  # type: ignore[union-attr]
+        assert _container(docker_client, name).status == "exited"
+
+    # Still stopped after a restart of Moorings.
+    with running(tmp_path, test_env) as (orch, rec):
+        rec.wait_phase(name, Phase.STOPPED_BY_PERSON)
+        assert _container(docker_client, name).status == "exited"
+        orch.start_container(name).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        assert _container(docker_client, name).status == "running"
+
+
+def test_crash_is_not_a_stop_and_restart_on_failure_counts(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-crash"
+    values = instance_values(test_env, **{
+        "container.entrypoint": "sh,-c,sleep 0.3; exit 3",
+        "container.restart.onfailure": True})
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, values).result(30)
+        st = rec.wait_status(name, lambda s: s.restart_count >= 2, timeout=60)
+        assert st.phase in (Phase.RUNNING, Phase.RESTARTING)
+        kinds = [h.kind for h in orch.history(name)]
+        assert "exited" in kinds
+        assert "restarted" in kinds
+        assert any("exited with code 3" in h.message for h in orch.history(name))
+        assert Phase.STOPPED_BY_PERSON not in rec.phases(name)
+        policy = _container(docker_client, name).attrs["HostConfig"]["RestartPolicy"]
+        assert policy["Name"] == "on-failure"
+
+
+def test_wrong_password_fails_after_exactly_n_attempts(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-badpass"
+    repo = f"{test_env.image_repo}-badpass"
+    before = registry_pull_count(repo)
+    values = registry_values(test_env, password="wrong-password", **{
+        "container.image": f"{test_env.registry}/{repo}",
+        "container.image.download.retries": 3,
+        "container.image.download.interval": 300})
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, values).result(30)
+        st = rec.wait_phase(name, Phase.FAILED, timeout=60)
+        assert "gave up after 3 attempts" in st.reason
+        assert test_env.registry in st.reason
+        assert "username or password" in st.reason
+        assert "wrong-password" not in st.reason
+        assert wait_for_pull_count(repo, before + 3) - before == 3
+        time.sleep(1.0)  # no fourth attempt comes later
+        assert registry_pull_count(repo) - before == 3
+        # Attempts were spaced by the interval: the retry-wait states announced it.
+        waits = [h for h in orch.history(name) if h.kind == "failed attempt"]
+        assert len(waits) == 2
+        assert all("Next attempt in 0.3 s" in h.message for h in waits)
+        gaps = [b.time - a.time for a, b in itertools.pairwise(waits)]
+        assert all(g >= 0.3 for g in gaps)
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(name)
+
+
+def test_unlimited_attempts_back_off(tmp_path: Path, test_env: TestEnv) -> None:
+    name = "moorings-test-unlimited"
+    values = registry_values(test_env, tag="no-such-tag", **{
+        "container.image.download.retries": 0,
+        "container.image.download.interval": 100})
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, values).result(30)
+        rec.wait_status(name, lambda s: s.phase is Phase.RETRY_WAIT and s.attempt >= 3,
+                        timeout=30)
+        waits = [h.message for h in orch.history(name) if h.kind == "failed attempt"]
+        assert "Next attempt in 1 s" in waits[0]
+        assert "Next attempt in 2 s" in waits[1]
+        assert "Next attempt in 4 s" in waits[2]
+        assert "attempt 1 failed" in waits[0]
+        assert "has no image" in waits[0] or "not found" in waits[0].lower()
+        orch.apply(name, {"container.enabled": False}).result(30)
+        rec.wait_phase(name, Phase.DISABLED)
+
+
+def test_authenticated_pull_then_run(tmp_path: Path, test_env: TestEnv,
+                                     docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-pull"
+    ref = test_env.registry_image
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        docker_client.images.remove(ref, force=True)
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, registry_values(test_env)).result(30)
+        st = rec.wait_phase(name, Phase.RUNNING, timeout=60)
+        assert _container(docker_client, name).attrs["Config"]["Image"] == ref
+        phases = rec.phases(name)
+        assert Phase.PULLING in phases
+        assert phases.index(Phase.PULLING) < phases.index(Phase.RUNNING)
+        assert st.container_id
+
+
+def test_privileged_start_failure_is_a_sentence(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-privileged"
+    values = instance_values(test_env, **{"container.privileged": True,
+                                          "container.image.download.retries": 1})
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, values).result(30)
+        st = rec.wait_phase(name, Phase.FAILED, timeout=60)
+        assert "privileged" in st.reason
+        assert "Traceback" not in st.reason
+        c = _container(docker_client, name)
+        assert c.attrs["HostConfig"]["Privileged"] is True
+        assert c.status == "created"
+        orch.delete_instance(name).result(30)
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(name)
+
+
+def test_entrypoint_reaches_engine(tmp_path: Path, test_env: TestEnv,
+                                   docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-entry"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        rec.wait_phase(name, Phase.RUNNING)
+        assert _container(docker_client, name).attrs["Config"]["Entrypoint"] == \
+            SLEEPER.split(",", 2)
