@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -12,7 +13,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -103,10 +104,19 @@ def make_tls_files(folder: Path) -> TlsFiles:
                     client_cert=client[0], client_key=client[1], wrong_ca=wrong_ca)
 
 
+# What dockerd (Go's net/http) answers a plain HTTP request on its TLS port.
+_PLAIN_HTTP_ANSWER = (b"HTTP/1.0 400 Bad Request\r\n\r\n"
+                      b"Client sent an HTTP request to an HTTPS server.\n")
+
+
 class TlsProxy:
     """Terminates TLS on a loopback port, demands a client certificate signed by the CA, and
     pipes each connection's bytes to the engine's unix socket (so streams last as long as the
-    client keeps them). Runs its own asyncio loop on a daemon thread."""
+    client keeps them). Runs its own asyncio loop on a daemon thread.
+
+    TLS runs over memory BIOs rather than asyncio's ``ssl=``: asyncio drops the connection
+    on a failed handshake without sending the alert, while a real engine sends it (TLS 1.3
+    clients only learn of a refused client certificate from that alert)."""
 
     def __init__(self, files: TlsFiles, unix_path: str) -> None:
         self._unix_path = unix_path
@@ -114,14 +124,14 @@ class TlsProxy:
         self._context.load_cert_chain(str(files.server_cert), str(files.server_key))
         self._context.verify_mode = ssl.CERT_REQUIRED
         self._loop = asyncio.new_event_loop()
-        # Refused handshakes are the point of some tests: keep them, don't print them.
+        # Refused handshakes are the point of some tests: keep them for a look, don't print.
         self.refusals: list[str] = []
         self._loop.set_exception_handler(
             lambda _loop, ctx: self.refusals.append(str(ctx.get("exception") or ctx["message"])))
         self._thread = threading.Thread(target=self._loop.run_forever, name="tls-proxy",
                                         daemon=True)
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self.port = 0
 
     def start(self) -> int:
@@ -130,40 +140,92 @@ class TlsProxy:
         return self.port
 
     async def _serve(self) -> int:
-        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0, ssl=self._context,
-                                                  ssl_handshake_timeout=10)
+        self._server = await asyncio.start_server(self._handle, LOOPBACK, 0)
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = self._context.wrap_bio(incoming, outgoing, server_side=True)
+
+        def flush() -> None:
+            if data := outgoing.read():
+                writer.write(data)
+
         try:
+            try:
+                await asyncio.wait_for(self._handshake(tls, reader, writer, incoming, flush), 10)
+            except (ssl.SSLError, asyncio.TimeoutError) as e:
+                self.refusals.append(str(e) or type(e).__name__)
+                if isinstance(e, ssl.SSLError) and e.reason == "HTTP_REQUEST":
+                    writer.write(_PLAIN_HTTP_ANSWER)
+                else:
+                    flush()  # the alert, so the client hears why
+                await writer.drain()
+                return
+            if tls.version() is None:
+                return  # the client left during the handshake
             up_reader, up_writer = await asyncio.open_unix_connection(self._unix_path)
+            pipes = [asyncio.ensure_future(self._to_engine(tls, reader, incoming, up_writer)),
+                     asyncio.ensure_future(self._to_client(tls, up_reader, writer, flush))]
+            try:
+                # Either side ending ends the connection: HTTP clients never half-close here.
+                await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for pipe in pipes:
+                    pipe.cancel()
+                await asyncio.gather(*pipes, return_exceptions=True)
+                up_writer.close()
         except OSError:
-            self._tasks.discard(task)  # type: ignore[arg-type]
-            writer.close()
-            return
-        pipes = [asyncio.ensure_future(self._pipe(reader, up_writer)),
-                 asyncio.ensure_future(self._pipe(up_reader, writer))]
-        try:
-            # Either side ending ends the connection: HTTP clients never half-close here.
-            await asyncio.wait(pipes, return_when=asyncio.FIRST_COMPLETED)
+            pass  # either peer went away: nothing to tell anyone
         finally:
-            for pipe in pipes:
-                pipe.cancel()
-            await asyncio.gather(*pipes, return_exceptions=True)
-            for w in (up_writer, writer):
-                w.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            writer.close()
+            self._tasks.discard(task)
 
     @staticmethod
-    async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(OSError, ssl.SSLError):
-            while data := await src.read(65536):
-                dst.write(data)
-                await dst.drain()
+    async def _handshake(tls: ssl.SSLObject, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter, incoming: ssl.MemoryBIO,
+                         flush: Callable[[], None]) -> None:
+        while True:
+            try:
+                tls.do_handshake()
+            except ssl.SSLWantReadError:
+                flush()
+                await writer.drain()
+                data = await reader.read(65536)
+                if not data:
+                    return
+                incoming.write(data)
+            else:
+                flush()
+                return
+
+    @staticmethod
+    async def _to_engine(tls: ssl.SSLObject, reader: asyncio.StreamReader,
+                         incoming: ssl.MemoryBIO, up_writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ssl.SSLZeroReturnError, ssl.SSLError):
+            while data := await reader.read(65536):
+                incoming.write(data)
+                while True:
+                    try:
+                        plain = tls.read(65536)
+                    except ssl.SSLWantReadError:
+                        break
+                    if not plain:
+                        return
+                    up_writer.write(plain)
+                await up_writer.drain()
+
+    @staticmethod
+    async def _to_client(tls: ssl.SSLObject, up_reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter, flush: Callable[[], None]) -> None:
+        while data := await up_reader.read(65536):
+            tls.write(data)
+            flush()
+            await writer.drain()
 
     async def _shutdown(self) -> None:
         if self._server is not None:
@@ -178,7 +240,7 @@ class TlsProxy:
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
-        with contextlib.suppress(TimeoutError):
+        with contextlib.suppress(concurrent.futures.TimeoutError):
             asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

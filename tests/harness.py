@@ -206,6 +206,8 @@ def cleanup_test_objects(client: docker.DockerClient, images: bool = False) -> l
         except docker.errors.NotFound:
             return  # already gone (removed concurrently, or auto-removed)
         except docker.errors.APIError as e:
+            if "already in progress" in str(e.explanation or ""):
+                return  # another cleanup (a parallel run) is removing it right now
             failed.append(f"{what}: {e.explanation or e}")
             return
         removed.append(what)

@@ -18,7 +18,9 @@ REF = f"{REG}/moorings-test/app:2"
 PULL = f"pulling {REF}"
 
 
-def api_error(status: int, explanation: str, path: str = "/images/create") -> docker.errors.APIError:
+def api_error(
+    status: int, explanation: str, path: str = "/images/create"
+) -> docker.errors.APIError:
     """The exception docker-py raises for an engine answer with this status and message."""
     response = SimpleNamespace(
         status_code=status, url=f"http+docker://localhost/v1.41{path}", reason="Error"
@@ -35,9 +37,10 @@ def check(err: EngineError) -> None:
     text = err.sentence
     assert "\n" not in text
     assert "Traceback" not in text
-    assert "{" not in text and "}" not in text
-    assert "Error(" not in text and "HTTPConnectionPool" not in text
-    assert text == text.strip() and not text.endswith(".")
+    for internal in ("{", "}", "Error(", "HTTPConnectionPool", "http+docker"):
+        assert internal not in text
+    assert text == text.strip()
+    assert not text.endswith(".")
 
 
 def pull_error(exc: BaseException) -> EngineError:
@@ -225,7 +228,7 @@ def test_registry_is_derived_from_the_reference() -> None:
             "client version 1.45 is too new. Maximum supported API version is 1.41",
             400,
             "version",
-            "the Docker engine does not speak API version 1.45 (it supports maximum 1.41); "
+            "the Docker engine does not speak API version 1.45 (its maximum is 1.41); "
             "leave the API version to be negotiated",
         ),
     ],
@@ -325,7 +328,8 @@ def test_engine_tcp_refused_names_the_host_from_the_exception() -> None:
             raise ConnectionRefusedError(111, "Connection refused")
         except ConnectionRefusedError as refused:
             raise urllib3.exceptions.NewConnectionError(
-                conn, "Failed to establish a new connection: [Errno 111] Connection refused"
+                conn,  # type: ignore[arg-type]
+                "Failed to establish a new connection: [Errno 111] Connection refused"
             ) from refused
     except urllib3.exceptions.NewConnectionError as new:
         retry = urllib3.exceptions.MaxRetryError(pool, "/v1.41/_ping", new)
@@ -365,7 +369,7 @@ def test_engine_closed_the_connection() -> None:
             urllib3.exceptions.ReadTimeoutError(None, "/x", "Read timed out.")  # type: ignore[arg-type]
         ),
         TimeoutError("timed out"),
-        socket.timeout("timed out"),
+        OSError("wrapped", TimeoutError("timed out")),
     ],
 )
 def test_timeouts(exc: BaseException) -> None:

@@ -181,7 +181,7 @@ def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineErr
     m = re.search(r"client version (\S+) is too (new|old)", text, re.I)
     if m:
         limit = re.search(r"(maximum|minimum) supported api version is (\S+)", text, re.I)
-        speaks = f" (it supports {limit.group(1).lower()} {limit.group(2)})" if limit else ""
+        speaks = f" (its {limit.group(1).lower()} is {limit.group(2)})" if limit else ""
         return EngineError(
             f"the Docker engine does not speak API version {m.group(1)}{speaks}; leave the "
             "API version to be negotiated",

@@ -192,11 +192,8 @@ class _Reader:
                 api.close()
                 return
             self._patch_timeout(api)
-            # A warm connection: the pull reuses it (the pool is LIFO and nobody else uses
-            # this client), so its socket is known before the engine answers anything.
-            api.ping()
+            _track_connections(api, self._connections, self._lock)
             with self._lock:
-                self._connections = _connections(api)
                 if self._stopped:
                     return
             # The pull's own request checks again (see _patch_timeout), closing the race.
@@ -217,16 +214,15 @@ class _Reader:
 
     def _patch_timeout(self, api: Any) -> None:
         # docker-py sends /images/create with timeout=None (no read timeout at all). This
-        # client is ours alone, so give its requests the read timeout back.
-        if self._read_timeout is None:
-            return
+        # client is ours alone, so give its requests the read timeout back; and send nothing
+        # once stopped.
         original = api.request
         read_timeout = self._read_timeout
 
         def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
             if self.stopped():
                 raise _Stopped
-            if kwargs.get("timeout") is None:
+            if kwargs.get("timeout") is None and read_timeout is not None:
                 kwargs["timeout"] = read_timeout
             return original(method, url, *args, **kwargs)
 
@@ -265,24 +261,41 @@ class _Stopped(Exception):
     """The pull was stopped before a request could be sent."""
 
 
-def _connections(api: Any) -> list[Any]:
-    """Every connection object in the client's pools (unix, ssh and TCP/TLS adapters)."""
-    found: list[Any] = []
-    for adapter in list(api.adapters.values()):
-        containers = [getattr(adapter, "pools", None)]  # docker's own adapters
-        manager = getattr(adapter, "poolmanager", None)  # requests' adapter: tcp://, TLS
-        containers.append(getattr(manager, "pools", None))
-        for container in containers:
-            if container is None:
+def _track_connections(api: Any, sink: list[Any], lock: threading.Lock) -> None:
+    """Append every connection the client takes from its pools to ``sink``, so that another
+    thread can shut its socket down while a request on it is blocked.
+
+    An in-flight connection is referenced nowhere public: docker-py's unix-socket adapter even
+    keeps one pool per URL, so the pull always gets a brand-new connection. Hence these
+    wrappers, on this client only (pull_image's own): the adapters' pool getters (requests'
+    API) and each pool's ``_get_conn`` (urllib3's, unchanged since urllib3 1.x).
+    """
+
+    def instrument(pool: Any) -> Any:
+        if pool is None or getattr(pool, "_moorings_tracked", False):
+            return pool
+        original_get = pool._get_conn
+
+        def get_conn(*args: Any, **kwargs: Any) -> Any:
+            conn = original_get(*args, **kwargs)
+            with lock:
+                sink.append(conn)
+            return conn
+
+        pool._get_conn = get_conn
+        pool._moorings_tracked = True
+        return pool
+
+    for adapter in {id(a): a for a in api.adapters.values()}.values():
+        for name in ("get_connection_with_tls_context", "get_connection"):
+            original = getattr(adapter, name, None)
+            if original is None:
                 continue
-            for key in list(container.keys()):
-                pool = container.get(key)
-                slots = getattr(pool, "pool", None)
-                if slots is None:
-                    continue
-                with slots.mutex:
-                    found.extend(conn for conn in slots.queue if conn is not None)
-    return found
+
+            def getter(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+                return instrument(_original(*args, **kwargs))
+
+            setattr(adapter, name, getter)
 
 
 def _shutdown(sock: Any) -> None:

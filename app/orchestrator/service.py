@@ -23,7 +23,8 @@ import requests.exceptions
 
 from app.config.model import Scalar
 from app.config.repository import ConfigRepository, InstanceConfig
-from app.engine.errors import EngineError, explain
+from app.engine import guard
+from app.engine.errors import EngineError, engine_error, explain
 from app.engine.hosts import EngineTarget
 from app.engine.pull import PullError, PullProgress, image_present, pull_image
 from app.engine.spec import (
@@ -80,6 +81,11 @@ class _PullTask:
     generation: int
     cancel: threading.Event
     future: Future[None]
+
+
+def _period(sentence: str) -> str:
+    sentence = sentence.strip()
+    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
 
 
 def _is_connection_error(exc: BaseException) -> bool:
@@ -285,8 +291,18 @@ class Orchestrator:
         return self._pull_pool.submit(run)
 
     def call_engine(self, fn: Callable[[Any], T], label: str = "engine call") -> Future[T]:
-        """Run ``fn(api)`` on the reconcile thread with the connected low-level client."""
-        return self._submit(lambda: self._engine(fn, label), PRIORITY_API, label)
+        """Run ``fn(api)`` on the reconcile thread with the connected low-level client.
+
+        Engine failures reach the future as EngineError with a sentence for a person.
+        """
+        def run() -> T:
+            try:
+                return self._engine(fn, label)
+            except EngineError:
+                raise
+            except Exception as exc:
+                raise engine_error(exc, action=label, engine=self._target.url) from exc
+        return self._submit(run, PRIORITY_API, label)
 
     # ------------------------------------------------------------------ reconcile thread
     def _submit(self, fn: Callable[[], T], priority: int, label: str) -> Future[T]:
@@ -477,6 +493,7 @@ class Orchestrator:
 
     def _engine(self, fn: Callable[[Any], T], label: str) -> T:
         """Call the engine on this thread; a lost connection becomes EngineUnavailable."""
+        guard.check()
         if self._api is None:
             raise EngineUnavailable(f"{label} cannot be done now: "
                                     f"{self._connection.reason or 'the engine is not connected'}.")
@@ -697,7 +714,7 @@ class Orchestrator:
                 phase=Phase.FAILED, progress=None, attempt=attempt, max_attempts=limit,
                 next_attempt_at=None,
                 reason=f"gave up after {attempt} attempt{'s' if attempt != 1 else ''}: "
-                       f"{sentence} Fix the cause, then press Apply to try again."),
+                       f"{_period(sentence)} Fix the cause, then press Apply to try again."),
                 kind="failed")
             return
         interval = spec.pull.interval_ms / 1000.0
@@ -713,7 +730,7 @@ class Orchestrator:
         self._set_status(st.with_(
             phase=Phase.RETRY_WAIT, progress=None, attempt=attempt, max_attempts=limit,
             next_attempt_at=at,
-            reason=f"attempt {attempt}{of} failed: {sentence} Next attempt in "
+            reason=f"attempt {attempt}{of} failed: {_period(sentence)} Next attempt in "
                    f"{interval:g} s."), kind="failed attempt")
 
     def _start_pull(self, name: str, spec: ContainerSpec) -> None:
