@@ -152,7 +152,11 @@ class SlowRegistry:
                 for p in pending:
                     p.cancel()
                 await asyncio.gather(*pending, return_exceptions=True)
-        except (OSError, asyncio.IncompleteReadError):
+        except (OSError, ValueError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass  # a broken or odd connection ends just that connection
+        except asyncio.CancelledError:
+            # stop(): end quietly. A handler task that ends cancelled makes Python 3.11's
+            # asyncio log a spurious "Exception in callback" for it.
             pass
         finally:
             for w in (client_w, upstream_w):

@@ -90,8 +90,11 @@ def registry_only_image(
         return reference
 
     yield make
-    for reference in made:
-        remove_local(api, reference)
+    repositories = {reference.rsplit(":", 1)[0] for reference in made}
+    for image in api.images():
+        names = (image.get("RepoTags") or []) + (image.get("RepoDigests") or [])
+        if any(name.startswith((f"{r}:", f"{r}@")) for name in names for r in repositories):
+            remove_local(api, image["Id"])  # pulled by digest: no tag to remove it by
 
 
 def remove_local(api: docker.APIClient, reference: str) -> None:
@@ -103,7 +106,7 @@ def test_pull_reports_layers_and_a_final_total(
     make_api: MakeApi, test_env: TestEnv, docker_client: docker.DockerClient,
     registry_only_image: Callable[[str, int], str],
 ) -> None:
-    size = 512 * 1024
+    size = 256 * 1024
     reference = registry_only_image("moorings-test/pull-ok", size)
     assert not image_present(docker_client.api, reference)
     events: list[PullProgress] = []
@@ -207,15 +210,25 @@ def test_registry_down_is_unreachable(make_api: MakeApi, test_env: TestEnv) -> N
     )
 
 
-def test_engine_down_is_unreachable(test_env: TestEnv) -> None:
+@pytest.mark.parametrize("version", ["auto", "1.41"])
+def test_engine_down_is_unreachable(test_env: TestEnv, version: str) -> None:
+    url = "unix:///nonexistent/docker.sock"
+
     def make(read_timeout: float | None) -> docker.APIClient:
-        return docker.APIClient(base_url="unix:///nonexistent/docker.sock", version="auto",
-                                timeout=read_timeout or 60)
+        # "auto" fails while building the client, a pinned version at the pull itself.
+        return docker.APIClient(base_url=url, version=version, timeout=read_timeout or 60)
 
     with pytest.raises(PullError) as failed:
         pull_image(make, test_env.registry_image, test_env.auth_config, timeout_s=10)
     assert failed.value.kind == "unreachable"
-    assert "socket does not exist" in failed.value.sentence
+    assert "is not running: its socket does not exist" in failed.value.sentence
+    if version != "auto":  # the client exists, so its address is known
+        assert f"the Docker engine at {url} is not running" in failed.value.sentence
+
+
+def reader_threads() -> list[threading.Thread]:
+    """pull_image's reader threads still alive (it names them ``moorings-pull``)."""
+    return [t for t in threading.enumerate() if t.name == "moorings-pull" and t.is_alive()]
 
 
 @pytest.fixture
@@ -240,6 +253,7 @@ def test_registry_hanging_on_the_manifest_ends_at_the_deadline(
         elapsed = time.monotonic() - started
         assert proxy.held.is_set()  # it really hung where it should
     assert elapsed < HANG_LIMIT_S
+    assert not reader_threads()  # the blocked request was woken up, not left behind
     assert failed.value.kind == "deadline"
     assert failed.value.sentence.startswith(
         f"pulling {reference} took longer than the 3 s Image Download Timeout"
@@ -265,7 +279,7 @@ def test_no_progress_for_the_stall_timeout_ends_the_pull(
 def test_slow_registry_ends_at_the_deadline_while_progress_kept_arriving(
     make_api: MakeApi, test_env: TestEnv, registry_only_image: Callable[[str, int], str]
 ) -> None:
-    in_registry = registry_only_image("moorings-test/pull-slow", 2 * 1024 * 1024)
+    in_registry = registry_only_image("moorings-test/pull-slow", 512 * 1024)
     events: list[tuple[float, PullProgress]] = []
     with SlowRegistry(test_env.registry, "slow", rate=20_000) as proxy:
         reference = in_registry.replace(test_env.registry, proxy.address, 1)
@@ -275,6 +289,7 @@ def test_slow_registry_ends_at_the_deadline_while_progress_kept_arriving(
                        on_progress=lambda p: events.append((time.monotonic(), p)))
         elapsed = time.monotonic() - started
     assert elapsed < HANG_LIMIT_S
+    assert not reader_threads()
     assert failed.value.kind == "deadline"
     assert "took longer than the 4 s Image Download Timeout" in failed.value.sentence
     # Bytes kept coming until the end: several throttled reports, the later ones further on.
@@ -294,7 +309,7 @@ def test_cancel_stops_the_pull(
     registry_only_image: Callable[[str, int], str],
 ) -> None:
     if mode == "slow":
-        in_registry = registry_only_image("moorings-test/pull-cancel", 2 * 1024 * 1024)
+        in_registry = registry_only_image("moorings-test/pull-cancel", 512 * 1024)
         path = in_registry.split("/", 1)[1]
     else:
         tag = unique("cancel")
@@ -314,5 +329,6 @@ def test_cancel_stops_the_pull(
             timer.cancel()
         elapsed = time.monotonic() - started
     assert elapsed < HANG_LIMIT_S
+    assert not reader_threads()
     assert failed.value.kind == "cancelled"
     assert failed.value.sentence == f"pulling {reference} was cancelled"

@@ -7,6 +7,8 @@ import errno
 import os
 from pathlib import Path
 
+from app import threadguard as guard
+
 __all__ = ["atomic_write", "read_bytes", "remove_stale_temps", "temp_target_name"]
 
 # Leftover-temp policy: a writer killed mid-write leaves at most one ".<name>.tmp-<random>" file
@@ -69,6 +71,7 @@ def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
     The file ends up with exactly ``mode`` whatever the umask. Raises OSError on failure, in
     which case the target is unchanged and no temporary file is left behind.
     """
+    guard.check()
     path = Path(path)
     folder = path.parent
     fd, temp = _create_temp(folder, path.name, mode)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 import docker
 import docker.tls
 
+from app import threadguard as guard
 from app.config.model import Scalar
-from app.engine import guard
 from app.metatype import ComponentDescriptor
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"

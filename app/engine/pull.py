@@ -15,7 +15,7 @@ from typing import Any
 import docker
 import docker.errors
 
-from app.engine import guard
+from app import threadguard as guard
 from app.engine.errors import (
     AUTH,
     CANCELLED,
@@ -176,6 +176,7 @@ class _Reader:
         self._lock = threading.Lock()
         self._stopped = False
         self._api: Any = None
+        self.engine: str | None = None  # the engine's address, once the client exists
         self._connections: list[Any] = []
         self._thread = threading.Thread(target=self._run, name="moorings-pull", daemon=True)
 
@@ -187,6 +188,7 @@ class _Reader:
             api = self._make_api(self._read_timeout)
             with self._lock:
                 self._api = api
+                self.engine = _engine_url(api)
                 stopped = self._stopped
             if stopped:  # stop() may have come and gone while the client was being built
                 api.close()
@@ -255,6 +257,21 @@ class _Reader:
         """After a normal end: the reader is done, close its client."""
         self._thread.join(_JOIN_S)
         self.stop()
+
+
+def _engine_url(api: Any) -> str | None:
+    """The engine's address as a person typed it (``unix:///...``, ``tcp://...``)."""
+    base = str(getattr(api, "base_url", "") or "")
+    if base.startswith("http+docker://"):
+        for adapter in api.adapters.values():
+            path = getattr(adapter, "socket_path", None)
+            if isinstance(path, str) and path:
+                return f"unix://{path}"
+        return None
+    for scheme in ("http://", "https://"):
+        if base.startswith(scheme):
+            return "tcp://" + base[len(scheme):]
+    return base or None
 
 
 class _Stopped(Exception):
@@ -348,7 +365,9 @@ def pull_image(
         return PullError(sentence, kind)
 
     def from_exception(exc: BaseException) -> PullError:
-        err = engine_error(exc, action=action, registry=registry, reference=reference)
+        err = engine_error(
+            exc, action=action, registry=registry, reference=reference, engine=reader.engine
+        )
         kind = err.kind if err.kind in PULL_KINDS else UNREACHABLE if err.kind == TLS else ENGINE
         return failure(kind, err.sentence)
 

@@ -21,9 +21,9 @@ from typing import Any, TypeVar
 import docker.errors
 import requests.exceptions
 
+from app import threadguard as guard
 from app.config.model import Scalar
 from app.config.repository import ConfigRepository, InstanceConfig
-from app.engine import guard
 from app.engine.errors import EngineError, engine_error, explain
 from app.engine.hosts import EngineTarget
 from app.engine.pull import PullError, PullProgress, image_present, pull_image

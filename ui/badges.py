@@ -1,0 +1,51 @@
+"""How an instance's state looks: a short badge word, its colour, and the line under it."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor
+
+from app.orchestrator.state import InstanceStatus, Phase
+
+# Colour by meaning, readable on a grey panel in sunlight: green good, blue busy,
+# amber waiting, red failed, purple needs a person, grey idle.
+BADGE_COLOURS: dict[Phase, str] = {
+    Phase.RUNNING: "#1b7f3b",
+    Phase.PULLING: "#1f5fbf",
+    Phase.STARTING: "#1f5fbf",
+    Phase.REMOVING: "#1f5fbf",
+    Phase.RESTARTING: "#b36b00",
+    Phase.RETRY_WAIT: "#b36b00",
+    Phase.WAITING_FOR_ENGINE: "#b36b00",
+    Phase.FAILED: "#b00020",
+    Phase.EXITED: "#b00020",
+    Phase.CONFLICT: "#7b1fa2",
+    Phase.STOPPED_BY_PERSON: "#5f6368",
+    Phase.DISABLED: "#5f6368",
+}
+
+
+def badge_text(status: InstanceStatus | None) -> str:
+    if status is None:
+        return "disabled"
+    phase = status.phase
+    if phase is Phase.PULLING:
+        p = status.progress
+        if p is not None and p.total:
+            return f"pulling {100 * p.current // max(p.total, 1)}%"
+        return "pulling"
+    if phase is Phase.EXITED and status.exit_code is not None:
+        return f"exited ({status.exit_code})"
+    if phase is Phase.WAITING_FOR_ENGINE:
+        return "waiting"
+    return phase.value
+
+
+def badge_colour(status: InstanceStatus | None) -> QColor:
+    phase = status.phase if status is not None else Phase.DISABLED
+    return QColor(BADGE_COLOURS.get(phase, "#5f6368"))
+
+
+def badge_key(status: InstanceStatus | None) -> str:
+    """The value of the ``badge`` style property (see resources/styles/moorings.qss)."""
+    phase = status.phase if status is not None else Phase.DISABLED
+    return phase.name.lower().replace("_", "-")

@@ -1,0 +1,416 @@
+"""The form of one component, generated only from its field descriptors.
+
+Nothing here knows a field id: the editor comes from the AD's type and hints, what the field
+means (the privileged confirmation) from its ``role``, and the checks are the core's
+:func:`app.config.model.validate`, run ~200 ms after the person stops typing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QScrollArea,
+    QScroller,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config.model import Scalar, default_values
+from app.config.model import validate as validate_values
+from app.errors import FieldError
+from app.metatype import ComponentDescriptor, FieldDescriptor, FieldType
+from ui.form.editors import TOUCH_MIN, FieldEditor, create_editor
+
+DEBOUNCE_MS = 200
+CONTENT_MAX_WIDTH = 900
+PRIVILEGED_ROLE = "privileged"
+
+
+@dataclass
+class _Field:
+    desc: FieldDescriptor
+    editor: FieldEditor
+    block: QWidget
+    error_label: QLabel
+
+
+def default_text(desc: FieldDescriptor) -> str:
+    """What the form says of a field's default: "Default: 80:tcp", "Default: empty", ..."""
+    text = desc.effective_default()
+    if desc.is_secret:
+        return "Default: empty" if not text else "Default: set (hidden)"
+    if text is None or text == "":
+        return "Default: empty"
+    if desc.type is FieldType.BOOLEAN:
+        return "Default: On" if text.strip().lower() == "true" else "Default: Off"
+    for opt in desc.options:
+        if opt.value == text:
+            text = opt.label
+            break
+    if desc.unit:
+        text = f"{text} {desc.unit}"
+    return f"Default: {text}"
+
+
+def _repolish(widget: QWidget) -> None:
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
+    widget.update()
+
+
+class ComponentForm(QWidget):
+    """Edits one component's values; one editor per AD, in the descriptor's order."""
+
+    changed = Signal()
+    """After any edit by the person."""
+    validity_changed = Signal(bool)
+
+    def __init__(
+        self,
+        component: ComponentDescriptor,
+        instance_name: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("form")
+        self._component = component
+        self._instance_name = instance_name
+        self._fields: dict[str, _Field] = {}
+        self._stored: dict[str, Scalar] = {}
+        self._baseline: dict[str, object] = {}
+        self._valid: bool | None = None
+
+        self._timer = QTimer(self)
+        self._timer.setObjectName("form-debounce")
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(DEBOUNCE_MS)
+        self._timer.timeout.connect(self.validate)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+
+        # Problems that belong to no field (the instance name, say): always in sight, on top.
+        self._message = QLabel(self)
+        self._message.setObjectName("form-message")
+        self._message.setProperty("formRole", "form-error")
+        self._message.setWordWrap(True)
+        self._message.setTextFormat(Qt.TextFormat.PlainText)
+        self._message.setContentsMargins(12, 8, 12, 8)
+        self._message.setVisible(False)
+        _paint_error(self._message)
+        outer.addWidget(self._message)
+
+        self._scroll = QScrollArea(self)
+        self._scroll.setObjectName("form-scroll")
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A finger drag scrolls the form on a touch panel (mouse drags still select text).
+        QScroller.grabGesture(self._scroll.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+        self._scroll.viewport().installEventFilter(self)
+        outer.addWidget(self._scroll, 1)
+
+        host = QWidget()
+        host.setObjectName("form-host")
+        host_layout = QHBoxLayout(host)
+        host_layout.setContentsMargins(0, 0, 0, 0)
+        content = QWidget(host)
+        content.setObjectName("form-content")
+        content.setMaximumWidth(CONTENT_MAX_WIDTH)
+        content.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        # Full width on the panel; on a wide screen the column stops at CONTENT_MAX_WIDTH
+        # and the side spacers (stretch 1 against the column's 1000) take the rest.
+        host_layout.addStretch(1)
+        host_layout.addWidget(content, 1000)
+        host_layout.addStretch(1)
+        self._content = content
+
+        column = QVBoxLayout(content)
+        column.setContentsMargins(16, 12, 16, 24)
+        column.setSpacing(6)
+        for i, desc in enumerate(component.fields):
+            if i:
+                column.addWidget(_separator(content))
+            field = self._build_field(desc, content)
+            self._fields[desc.id] = field
+            column.addWidget(field.block)
+        column.addStretch(1)
+        self._scroll.setWidget(host)
+
+        self.set_values(default_values(component))
+
+    # Building ----------------------------------------------------------------------------
+    def _build_field(self, desc: FieldDescriptor, parent: QWidget) -> _Field:
+        block = QWidget(parent)
+        block.setObjectName(f"row:{desc.id}")
+        layout = QVBoxLayout(block)
+        layout.setContentsMargins(0, 6, 0, 6)
+        layout.setSpacing(4)
+
+        header = QHBoxLayout()
+        header.setSpacing(10)
+        name = QLabel(desc.name, block)
+        name.setObjectName(f"name:{desc.id}")
+        name.setProperty("formRole", "name")
+        name.setTextFormat(Qt.TextFormat.PlainText)
+        font = QFont(name.font())
+        font.setBold(True)
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * 1.1)
+        name.setFont(font)
+        header.addWidget(name)
+        if desc.required and desc.type is not FieldType.BOOLEAN:
+            # (A switch always has a value: "Required" would only be noise there.)
+            req = QLabel("Required", block)
+            req.setObjectName(f"required:{desc.id}")
+            req.setProperty("formRole", "required")
+            header.addWidget(req)
+        header.addStretch(1)
+        default = QLabel(default_text(desc), block)
+        default.setObjectName(f"default:{desc.id}")
+        default.setProperty("formRole", "default")
+        default.setTextFormat(Qt.TextFormat.PlainText)
+        default.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        _paint_muted(default)
+        header.addWidget(default)
+        layout.addLayout(header)
+
+        if desc.description:
+            help_label = QLabel(desc.description, block)
+            help_label.setObjectName(f"help:{desc.id}")
+            help_label.setProperty("formRole", "help")
+            help_label.setTextFormat(Qt.TextFormat.PlainText)
+            help_label.setWordWrap(True)
+            _paint_muted(help_label)
+            layout.addWidget(help_label)
+
+        editor = create_editor(desc, block)
+        layout.addSpacing(2)
+        layout.addWidget(editor.row)
+        name.setBuddy(editor.widget)
+
+        error = QLabel(block)
+        error.setObjectName(f"error:{desc.id}")
+        error.setProperty("formRole", "error")
+        error.setTextFormat(Qt.TextFormat.PlainText)
+        error.setWordWrap(True)
+        error.setVisible(False)
+        bold = QFont(error.font())
+        bold.setBold(True)
+        error.setFont(bold)
+        _paint_error(error)
+        layout.addWidget(error)
+
+        editor.edited.connect(lambda field_id=desc.id: self._on_edited(field_id))
+        for w in editor.focus_widgets():
+            w.installEventFilter(self)
+        return _Field(desc, editor, block, error)
+
+    # Public API --------------------------------------------------------------------------
+    def set_values(self, values: Mapping[str, Scalar]) -> None:
+        """Show the stored values (missing ones take their default); clears dirty and errors."""
+        self._timer.stop()
+        stored = default_values(self._component)
+        for key, value in values.items():
+            if key in self._fields:
+                stored[key] = value
+        for field_id, field in self._fields.items():
+            field.editor.set_value(stored[field_id])
+        self._stored = stored
+        self._baseline = self.values()
+        self._display([])
+        self._set_valid(self.is_valid())
+
+    def values(self) -> dict[str, object]:
+        """What the person entered, per field id, typed where the editor knows the type."""
+        return {field_id: f.editor.value() for field_id, f in self._fields.items()}
+
+    def is_dirty(self) -> bool:
+        return self.values() != self._baseline
+
+    def validate(self) -> list[FieldError]:
+        """Check the entered values with the core; show each error at its field."""
+        self._timer.stop()
+        result = validate_values(self._component, self.values(), self._instance_name)
+        self._display(result.errors)
+        self._set_valid(not result.errors)
+        return list(result.errors)
+
+    def is_valid(self) -> bool:
+        """Whether the entered values pass the core's checks now (nothing is shown)."""
+        result = validate_values(self._component, self.values(), self._instance_name)
+        return not result.errors
+
+    def show_errors(self, errors: Sequence[FieldError]) -> None:
+        """Show errors found elsewhere (e.g. a ConfigError): each at its field, the others
+        (a field this form does not have, such as the instance name) at the top."""
+        self._display(errors)
+
+    def editor(self, field_id: str) -> QWidget:
+        """The input widget of a field (object name ``field:<id>``)."""
+        return self._fields[field_id].editor.widget
+
+    def field_editor(self, field_id: str) -> FieldEditor:
+        """The :class:`FieldEditor` of a field (its row, buttons and value conversion)."""
+        return self._fields[field_id].editor
+
+    def error_label(self, field_id: str) -> QLabel:
+        return self._fields[field_id].error_label
+
+    def form_message(self) -> QLabel:
+        """The form-level message at the top (errors of no field of this form)."""
+        return self._message
+
+    def reset(self) -> None:
+        """Back to the values of the last :meth:`set_values`."""
+        self.set_values(self._stored)
+
+    def set_instance_name(self, name: str | None) -> None:
+        """The name the instance is checked under (for a new instance being named)."""
+        self._instance_name = name
+        self._timer.start()
+
+    @property
+    def component(self) -> ComponentDescriptor:
+        return self._component
+
+    # Behaviour ---------------------------------------------------------------------------
+    def _on_edited(self, field_id: str) -> None:
+        field = self._fields[field_id]
+        desc = field.desc
+        if (
+            desc.role == PRIVILEGED_ROLE
+            and desc.type is FieldType.BOOLEAN
+            and field.editor.value() is True
+        ):
+            title = f"Turn on {desc.name}?"
+            if not self._confirm_privileged(desc.description, title):
+                field.editor.set_value(False)
+                return
+        self._timer.start()
+        self.changed.emit()
+
+    def _confirm_privileged(self, text: str, title: str = "") -> bool:
+        """Ask the person to confirm turning on what ``text`` describes; True to go ahead.
+
+        Tests replace this method (or accept/reject the box named "confirm-privileged").
+        """
+        box = QMessageBox(self)
+        box.setObjectName("confirm-privileged")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle(title or "Please confirm")
+        box.setText(title or "Turn this on?")
+        box.setInformativeText(text)
+        accept = box.addButton("Turn on", QMessageBox.ButtonRole.AcceptRole)
+        accept.setObjectName("confirm-privileged-accept")
+        cancel = box.addButton("Keep off", QMessageBox.ButtonRole.RejectRole)
+        cancel.setObjectName("confirm-privileged-reject")
+        for button in (accept, cancel):
+            button.setMinimumHeight(TOUCH_MIN)
+            button.setMinimumWidth(120)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        confirmed = box.clickedButton() is accept
+        box.deleteLater()
+        return confirmed
+
+    def _set_valid(self, valid: bool) -> None:
+        if valid != self._valid:
+            self._valid = valid
+            self.validity_changed.emit(valid)
+
+    def _display(self, errors: Sequence[FieldError]) -> None:
+        by_field: dict[str, list[str]] = {}
+        elsewhere: list[str] = []
+        for err in errors:
+            field = self._fields.get(err.field_id)
+            if field is None:
+                elsewhere.append(f"{err.field_name}: {err.message}")
+            else:
+                by_field.setdefault(err.field_id, []).append(self._error_text(err, field))
+        for field_id, field in self._fields.items():
+            lines = by_field.get(field_id, [])
+            field.error_label.setText("\n".join(lines))
+            field.error_label.setVisible(bool(lines))
+            invalid = bool(lines)
+            widget = field.editor.widget
+            if bool(widget.property("invalid")) != invalid:
+                widget.setProperty("invalid", invalid)
+                _repolish(widget)
+        self._message.setText("\n".join(elsewhere))
+        self._message.setVisible(bool(elsewhere))
+
+    def _error_text(self, err: FieldError, field: _Field) -> str:
+        message = err.message.strip()
+        if field.desc.is_secret:
+            # Never echo a secret: not its items, not the value inside a message.
+            secret = str(field.editor.value())
+            if secret:
+                message = message.replace(secret, "••••")
+            return message
+        item = err.item
+        if item is not None and item.strip() and item not in message:
+            message = f"“{item}”: {message}"
+        return message
+
+    # Keep the focused editor in sight (an on-screen keyboard must never hide it) ---------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
+            QTimer.singleShot(0, self, lambda w=watched: self._bring_into_view(w))
+        elif event.type() == QEvent.Type.Resize and watched is self._scroll.viewport():
+            focused = QApplication.focusWidget()
+            if focused is not None and self._content.isAncestorOf(focused):
+                QTimer.singleShot(0, self, lambda w=focused: self._bring_into_view(w))
+        return super().eventFilter(watched, event)
+
+    def _bring_into_view(self, widget: QWidget) -> None:
+        if not self._content.isAncestorOf(widget):
+            return
+        block = widget.parentWidget()
+        while block is not None and not block.objectName().startswith("row:"):
+            block = block.parentWidget()
+        viewport_h = self._scroll.viewport().height()
+        if block is not None and block.height() + 16 <= viewport_h:
+            self._scroll.ensureWidgetVisible(block, 0, 8)
+        self._scroll.ensureWidgetVisible(widget, 0, 16)
+
+    def scroll_area(self) -> QScrollArea:
+        return self._scroll
+
+
+def _separator(parent: QWidget) -> QFrame:
+    line = QFrame(parent)
+    line.setObjectName("form-separator")
+    line.setFrameShape(QFrame.Shape.HLine)
+    line.setFrameShadow(QFrame.Shadow.Plain)
+    line.setProperty("formRole", "separator")
+    return line
+
+
+def _paint_error(label: QLabel) -> None:
+    """Red text even where no style sheet is loaded (the style sheet says the same)."""
+    palette = label.palette()
+    palette.setColor(label.foregroundRole(), "#b00020")
+    label.setPalette(palette)
+
+
+def _paint_muted(label: QLabel) -> None:
+    palette = label.palette()
+    palette.setColor(label.foregroundRole(), "#4a4f57")
+    label.setPalette(palette)
+
+
+__all__ = ["ComponentForm", "default_text"]

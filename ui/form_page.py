@@ -1,0 +1,96 @@
+"""A page that edits one component: a title, a status area, the generated form, and buttons."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.metatype import ComponentDescriptor
+from ui.form import ComponentForm
+
+
+class FormPage(QWidget):
+    """Apply stays disabled while the form is invalid or unchanged; the bar never scrolls away."""
+
+    apply_requested = Signal()
+    reset_requested = Signal()
+
+    def __init__(self, component: ComponentDescriptor, name: str | None, object_prefix: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.component = component
+        self._busy = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.setSpacing(6)
+
+        head = QHBoxLayout()
+        self.title = QLabel(name or component.name)
+        self.title.setObjectName("page-title")
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.badge = QLabel("")
+        self.badge.setObjectName("badge")
+        self.badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head.addWidget(self.title, 1)
+        head.addWidget(self.badge, 0)
+        outer.addLayout(head)
+
+        self.status_line = QLabel("")
+        self.status_line.setObjectName("status-line")
+        self.status_line.setWordWrap(True)
+        self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status_line.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        outer.addWidget(self.status_line)
+        self.extra = QVBoxLayout()
+        outer.addLayout(self.extra)
+
+        self.form = ComponentForm(component, name)
+        outer.addWidget(self.form, 1)
+
+        self.bar = QHBoxLayout()
+        self.bar.setSpacing(8)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setObjectName(f"{object_prefix}apply")
+        self.apply_button.setDefault(True)
+        self.reset_button = QPushButton("Reset")
+        self.reset_button.setObjectName(f"{object_prefix}reset")
+        self.bar.addWidget(self.apply_button)
+        self.bar.addWidget(self.reset_button)
+        self.bar.addStretch(1)
+        outer.addLayout(self.bar)
+
+        self.apply_button.clicked.connect(self.apply_requested)
+        self.reset_button.clicked.connect(self._on_reset)
+        self.form.changed.connect(self._refresh_buttons)
+        self.form.validity_changed.connect(lambda _ok: self._refresh_buttons())
+        self._refresh_buttons()
+
+    def set_busy(self, busy: bool) -> None:
+        """While an apply is under way, its button says so and cannot be pressed twice."""
+        self._busy = busy
+        self.apply_button.setText("Applying…" if busy else "Apply")
+        self._refresh_buttons()
+
+    def _on_reset(self) -> None:
+        self.form.reset()
+        self.reset_requested.emit()
+        self._refresh_buttons()
+
+    def _refresh_buttons(self) -> None:
+        dirty = self.form.is_dirty()
+        self.apply_button.setEnabled(not self._busy and dirty and self.form.is_valid())
+        self.reset_button.setEnabled(not self._busy and dirty)
+
+    def set_badge(self, text: str, key: str, colour: str) -> None:
+        self.badge.setText(text)
+        self.badge.setProperty("badge", key)
+        self.badge.setStyleSheet(
+            f"QLabel#badge {{ background: {colour}; color: white; border-radius: 10px; "
+            f"padding: 4px 12px; font-weight: bold; }}")

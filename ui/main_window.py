@@ -1,0 +1,402 @@
+"""The main window: header with the engine, services tree, and the page of the selected node."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.config.repository import InstanceConfig
+from app.engine.errors import EngineError
+from app.errors import ConfigError
+from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID
+from app.orchestrator.events import ConnectionChanged
+from app.orchestrator.state import InstanceStatus
+from ui.bridge import CoreBridge
+from ui.factory_dialog import FactoryDialog
+from ui.instance_page import InstancePage
+from ui.service_page import ServicePage
+from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
+
+# Below this width the panes no longer fit side by side: one pane at a time, with Back.
+TOUCH_BREAKPOINT = 900
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, bridge: CoreBridge, *, touch: bool | None = None,
+                 load_warnings: list[str] | None = None) -> None:
+        super().__init__()
+        self.setObjectName("main-window")
+        self.setWindowTitle("Moorings")
+        self.bridge = bridge
+        self.orch = bridge.orchestrator
+        self.repo = self.orch.repository
+        self._forced_touch = touch
+        self._touch: bool | None = None
+        self.instance_page: InstancePage | None = None
+        self.factory_dialog: FactoryDialog | None = None
+
+        # Header: which engine, and is it live. Always visible, in both layouts.
+        header = QWidget()
+        header.setObjectName("header")
+        hl = QHBoxLayout(header)
+        hl.setContentsMargins(8, 4, 8, 4)
+        self.back_button = QPushButton("‹ Back")
+        self.back_button.setObjectName("back")
+        self.back_button.clicked.connect(self.show_tree)
+        app_label = QLabel("Moorings")
+        app_label.setObjectName("app-title")
+        self.host_label = QLabel("")
+        self.host_label.setObjectName("host-label")
+        self.host_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.connection_label = QLabel("connecting…")
+        self.connection_label.setObjectName("connection-label")
+        hl.addWidget(self.back_button)
+        hl.addWidget(app_label)
+        hl.addWidget(self.host_label, 1)
+        hl.addWidget(self.connection_label)
+
+        # Services pane.
+        self.model = ServicesModel("ContainerOrchestrationService", self)
+        self.tree = QTreeView()
+        self.tree.setObjectName("services-tree")
+        self.tree.setModel(self.model)
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.header().setStretchLastSection(False)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.add_button = QPushButton("+  New container")
+        self.add_button.setObjectName("add-instance")
+        self.add_button.setToolTip("Create a new component (a container instance)")
+        self.add_button.clicked.connect(self.open_factory_dialog)
+        self.tree_pane = QWidget()
+        self.tree_pane.setObjectName("tree-pane")
+        tl = QVBoxLayout(self.tree_pane)
+        tl.setContentsMargins(8, 8, 8, 8)
+        tl.addWidget(self.add_button)
+        tl.addWidget(self.tree, 1)
+
+        # Detail pane.
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self.service_page = ServicePage(self.repo.catalog.by_pid(SERVICE_PID))
+        self.service_page.form.set_values(self.repo.service_values())
+        self.service_page.apply_requested.connect(self.apply_service)
+        self.pages.addWidget(self.service_page)
+
+        # The two layouts share the panes; switching moves them between containers.
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("wide-layout")
+        self.splitter.setChildrenCollapsible(False)
+        self.narrow = QStackedWidget()
+        self.narrow.setObjectName("narrow-layout")
+        self.modes = QStackedWidget()
+        self.modes.addWidget(self.splitter)
+        self.modes.addWidget(self.narrow)
+
+        self.message = QLabel("")
+        self.message.setObjectName("message-line")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(header)
+        cl.addWidget(self.message)
+        cl.addWidget(self.modes, 1)
+        self.setCentralWidget(central)
+
+        self.model.set_instances(self.repo.instance_names())
+        self.tree.selectionModel().currentRowChanged.connect(self._on_current_changed)
+        bridge.state_changed.connect(self._on_state)
+        bridge.connection_changed.connect(self._on_connection)
+        bridge.instance_removed.connect(self._on_removed)
+        bridge.pull_progressed.connect(lambda name, _p: None)
+        self._set_touch(touch if touch is not None else False)
+        self._show_host(self.orch.connection())
+        if load_warnings:
+            self.show_message(" ".join(load_warnings), error=True)
+        self.tree.setCurrentIndex(self.model.index(0, 0))
+        bridge.replay()
+
+    # -- layout --------------------------------------------------------------------------
+    @property
+    def touch_layout(self) -> bool:
+        return bool(self._touch)
+
+    def _set_touch(self, touch: bool) -> None:
+        if touch == self._touch:
+            return
+        self._touch = touch
+        if touch:
+            self.narrow.addWidget(self.tree_pane)
+            self.narrow.addWidget(self.pages)
+            self.modes.setCurrentWidget(self.narrow)
+            self.narrow.setCurrentWidget(self.tree_pane)
+        else:
+            self.splitter.addWidget(self.tree_pane)
+            self.splitter.addWidget(self.pages)
+            self.splitter.setStretchFactor(0, 1)
+            self.splitter.setStretchFactor(1, 3)
+            self.splitter.setSizes([320, 960])
+            self.modes.setCurrentWidget(self.splitter)
+        self._update_back()
+
+    def _update_back(self) -> None:
+        self.back_button.setVisible(
+            bool(self._touch) and self.narrow.currentWidget() is self.pages)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._forced_touch is None:
+            self._set_touch(event.size().width() < TOUCH_BREAKPOINT)
+
+    def show_tree(self) -> None:
+        if self._touch:
+            if not self._may_leave():
+                return
+            self.narrow.setCurrentWidget(self.tree_pane)
+            self._update_back()
+
+    def _show_pages(self) -> None:
+        if self._touch:
+            self.narrow.setCurrentWidget(self.pages)
+            self._update_back()
+
+    # -- header and messages -------------------------------------------------------------
+    def _show_host(self, conn: ConnectionChanged) -> None:
+        host = conn.host or str(self.repo.service_values().get("container.engine.host", ""))
+        self.host_label.setText(host)
+        self.host_label.setToolTip(f"Docker engine: {host}")
+        if conn.connected:
+            self.connection_label.setText("● live")
+            self.connection_label.setProperty("live", "true")
+            self.connection_label.setToolTip(f"Connected (API {conn.api_version})")
+        else:
+            self.connection_label.setText("● not connected")
+            self.connection_label.setProperty("live", "false")
+            self.connection_label.setToolTip(conn.reason)
+        self.connection_label.setStyleSheet(
+            "color: %s; font-weight: bold;" % ("#1b7f3b" if conn.connected else "#b00020"))
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setProperty("role", "error" if error else "info")
+        self.message.setStyleSheet("padding: 6px 10px; background: %s; color: %s;" % (
+            ("#fde7ea", "#b00020") if error else ("#e8f0fe", "#1f3b73")))
+        self.message.setVisible(bool(text))
+
+    # -- core events ---------------------------------------------------------------------
+    def _on_state(self, status: InstanceStatus) -> None:
+        if not self.repo.has_instance(status.name):
+            return
+        self.model.update_status(status)
+        if self.instance_page is not None and self.instance_page.name == status.name:
+            self.instance_page.show_status(status)
+
+    def _on_connection(self, conn: ConnectionChanged) -> None:
+        self._show_host(conn)
+        self.model.update_connection(conn)
+        self.service_page.show_connection(conn)
+
+    def _on_removed(self, name: str) -> None:
+        self.model.remove_instance(name)
+        if self.instance_page is not None and self.instance_page.name == name:
+            self._drop_instance_page()
+            self.select_service()
+
+    # -- selection -----------------------------------------------------------------------
+    def select_service(self) -> None:
+        self.tree.setCurrentIndex(self.model.index(0, 0))
+
+    def select_instance(self, name: str) -> None:
+        row = self.model.row_of(name)
+        if row >= 0:
+            self.tree.setCurrentIndex(self.model.index(row, 0))
+
+    def _current_page(self) -> QWidget:
+        return self.pages.currentWidget()
+
+    def _may_leave(self) -> bool:
+        page = self._current_page()
+        form = getattr(page, "form", None)
+        if form is None or not form.is_dirty():
+            return True
+        title = page.title.text() if hasattr(page, "title") else "this page"
+        if self.confirm("Unapplied changes",
+                        f"{title} has changes that were not applied. Discard them?",
+                        "Discard changes"):
+            form.reset()
+            return True
+        return False
+
+    def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        same = (self.instance_page is not None
+                and current.data(NAME_ROLE) == self.instance_page.name
+                and self._current_page() is self.instance_page)
+        if not same and previous.isValid() and not self._may_leave():
+            # Stay where the unapplied changes are.
+            self.tree.selectionModel().setCurrentIndex(
+                previous, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+            return
+        if current.data(KIND_ROLE) == INSTANCE_KIND:
+            self._open_instance(str(current.data(NAME_ROLE)))
+        else:
+            self.pages.setCurrentWidget(self.service_page)
+        if previous.isValid() or self._touch:
+            self._show_pages()
+
+    def _drop_instance_page(self) -> None:
+        if self.instance_page is not None:
+            self.pages.removeWidget(self.instance_page)
+            self.instance_page.deleteLater()
+            self.instance_page = None
+
+    def _open_instance(self, name: str) -> None:
+        if self.instance_page is not None and self.instance_page.name == name:
+            self.pages.setCurrentWidget(self.instance_page)
+            return
+        self._drop_instance_page()
+        inst = self.repo.instance(name)
+        page = InstancePage(self.repo.catalog.by_pid(inst.factory), name)
+        page.form.set_values(inst.values)
+        page.show_status(self.orch.status(name) or self.model.status(name))
+        page.apply_requested.connect(self.apply_instance)
+        page.delete_requested.connect(self.delete_instance)
+        page.start_requested.connect(lambda: self._run(self.orch.start_container(name), page))
+        page.stop_requested.connect(lambda: self._run(self.orch.stop_container(name), page))
+        self.pages.addWidget(page)
+        self.pages.setCurrentWidget(page)
+        self.instance_page = page
+
+    # -- flows ---------------------------------------------------------------------------
+    def confirm(self, title: str, text: str, yes: str) -> bool:
+        """Ask a yes/no question (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setObjectName("confirm")
+        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def open_factory_dialog(self) -> FactoryDialog:
+        if not self._may_leave():
+            raise RuntimeError("unapplied changes kept")
+        dialog = FactoryDialog(self.repo.catalog.factories(), self._check_name, self)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(lambda: self._create(dialog.instance_name(),
+                                                     dialog.factory_pid()))
+        self.factory_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _check_name(self, name: str, factory: str) -> list[Any]:
+        return self.repo.check_new_name(name, factory or INSTANCE_FACTORY_PID)
+
+    def _create(self, name: str, factory: str) -> None:
+        self.show_message(f"Creating {name}…")
+
+        def done(f: Future[InstanceConfig]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                self.show_message(f"{name} was not created: {exc}", error=True)
+                return
+            self.show_message("")
+            self.model.add_instance(name, self.orch.status(name))
+            self.select_instance(name)
+        self.bridge.when_done(self.orch.create_instance(name, factory=factory), done)
+
+    def apply_instance(self) -> None:
+        page = self.instance_page
+        if page is None:
+            return
+        if page.form.validate():
+            return  # the errors are shown at their fields; nothing leaves the form
+        page.set_busy(True)
+        future = self.orch.apply(page.name, page.form.values())
+
+        def done(f: Future[InstanceConfig]) -> None:
+            page.set_busy(False)
+            exc = f.exception()
+            if isinstance(exc, ConfigError):
+                page.form.show_errors(exc.errors)
+            elif exc is not None:
+                page.status_line.setText(f"Apply failed: {exc}")
+            else:
+                page.form.set_values(f.result().values)
+        self.bridge.when_done(future, done)
+
+    def apply_service(self) -> None:
+        page = self.service_page
+        if page.form.validate():
+            return
+        page.set_busy(True)
+
+        def done(f: Future[dict[str, Any]]) -> None:
+            page.set_busy(False)
+            exc = f.exception()
+            if isinstance(exc, ConfigError):
+                page.form.show_errors(exc.errors)
+            elif exc is not None:
+                page.status_line.setText(f"Apply failed: {exc}")
+            else:
+                page.form.set_values(f.result())
+        self.bridge.when_done(self.orch.update_service(page.form.values()), done)
+
+    def delete_instance(self) -> None:
+        page = self.instance_page
+        if page is None:
+            return
+        name = page.name
+        if not self.confirm(
+                f"Delete {name}?",
+                f"This stops and removes the container {name} and deletes its configuration. "
+                "The image stays on the engine. This cannot be undone.", "Delete"):
+            return
+        page.set_busy(True)
+
+        def done(f: Future[None]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                if self.instance_page is page:
+                    page.set_busy(False)
+                    page.status_line.setText(f"Delete failed: {exc}")
+                return
+            self.show_message(f"{name} was deleted.")
+        self.bridge.when_done(self.orch.delete_instance(name), done)
+
+    def _run(self, future: Future[Any], page: InstancePage) -> None:
+        def done(f: Future[Any]) -> None:
+            exc = f.exception()
+            if exc is not None and self.instance_page is page:
+                text = exc.sentence if isinstance(exc, EngineError) else str(exc)
+                page.status_line.setText(text)
+        self.bridge.when_done(future, done)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._may_leave():
+            event.ignore()
+            return
+        event.accept()

@@ -1,0 +1,175 @@
+"""The services tree's model: the orchestration service and every instance, with live badges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtGui import QBrush, QColor, QFont
+
+from app.orchestrator.events import ConnectionChanged
+from app.orchestrator.state import InstanceStatus
+from ui.badges import badge_colour, badge_text
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+NAME_ROLE = Qt.ItemDataRole.UserRole + 2
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
+
+SERVICE_KIND = "service"
+INSTANCE_KIND = "instance"
+
+
+@dataclass
+class _Row:
+    kind: str
+    name: str
+    label: str
+    status: InstanceStatus | None = None
+
+
+class ServicesModel(QAbstractItemModel):
+    """Row 0 is the orchestration service; then one row per instance, sorted by name.
+
+    Changes are incremental: an instance added or removed inserts or removes its row, and a
+    status change emits dataChanged for that row's badge only.
+    """
+
+    COLUMNS = ("Service", "State")
+
+    def __init__(self, service_label: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[_Row] = [_Row(SERVICE_KIND, "", service_label)]
+        self._connection: ConnectionChanged | None = None
+
+    # -- structure ---------------------------------------------------------------------
+    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:
+        if parent.isValid() or not (0 <= row < len(self._rows)) or \
+                not (0 <= column < len(self.COLUMNS)):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    def parent(self, child: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        return QModelIndex()
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def hasChildren(self, parent: ModelIndex = QModelIndex()) -> bool:
+        return not parent.isValid()
+
+    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+            return None
+        row = self._rows[index.row()]
+        col = index.column()
+        if role == KIND_ROLE:
+            return row.kind
+        if role == NAME_ROLE:
+            return row.name
+        if role == STATUS_ROLE:
+            return row.status
+        if row.kind == SERVICE_KIND:
+            return self._service_data(row, col, role)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.label if col == 0 else badge_text(row.status)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.status.summary() if row.status else "disabled"
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            return QBrush(badge_colour(row.status))
+        if role == Qt.ItemDataRole.FontRole and col == 1:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{row.label}: {badge_text(row.status)}"
+        return None
+
+    def _service_data(self, row: _Row, col: int, role: int) -> object:
+        conn = self._connection
+        live = conn is not None and conn.connected
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.label if col == 0 else ("live" if live else "not connected")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if conn is None:
+                return "connecting to the engine"
+            return f"{conn.host}: " + ("connected" if live else conn.reason)
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            return QBrush(QColor("#1b7f3b" if live else "#b00020"))
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        return None
+
+    # -- updates -------------------------------------------------------------------------
+    def row_of(self, name: str) -> int:
+        for i, row in enumerate(self._rows):
+            if row.kind == INSTANCE_KIND and row.name == name:
+                return i
+        return -1
+
+    def instance_names(self) -> list[str]:
+        return [r.name for r in self._rows if r.kind == INSTANCE_KIND]
+
+    def set_instances(self, names: list[str]) -> None:
+        """Make the rows match ``names`` with inserts and removes (no reset)."""
+        for name in [n for n in self.instance_names() if n not in names]:
+            self.remove_instance(name)
+        for name in names:
+            self.add_instance(name)
+
+    def add_instance(self, name: str, status: InstanceStatus | None = None) -> int:
+        existing = self.row_of(name)
+        if existing >= 0:
+            if status is not None:
+                self.update_status(status)
+            return existing
+        pos = 1
+        while pos < len(self._rows) and self._rows[pos].name < name:
+            pos += 1
+        self.beginInsertRows(QModelIndex(), pos, pos)
+        self._rows.insert(pos, _Row(INSTANCE_KIND, name, name, status))
+        self.endInsertRows()
+        return pos
+
+    def remove_instance(self, name: str) -> None:
+        row = self.row_of(name)
+        if row < 0:
+            return
+        self.beginRemoveRows(QModelIndex(), row, row)
+        del self._rows[row]
+        self.endRemoveRows()
+
+    def update_status(self, status: InstanceStatus) -> None:
+        row = self.row_of(status.name)
+        if row < 0:
+            self.add_instance(status.name, status)
+            return
+        self._rows[row].status = status
+        left = self.index(row, 1)
+        self.dataChanged.emit(left, left)
+
+    def status(self, name: str) -> InstanceStatus | None:
+        row = self.row_of(name)
+        return self._rows[row].status if row >= 0 else None
+
+    def update_connection(self, conn: ConnectionChanged) -> None:
+        self._connection = conn
+        self.dataChanged.emit(self.index(0, 0), self.index(0, 1))
