@@ -103,7 +103,8 @@ def bench_restore(env: TestEnv, client: docker.DockerClient, count: int,
         folder = Path(tmp)
         setup = make_orchestrator(folder, env, periodic_interval_s=3600)
         for i in range(count):
-            setup.repository.create_instance(f"moorings-test-restore-{i}", values=instance_values(env))
+            setup.repository.create_instance(f"moorings-test-restore-{i}",
+                                             values=instance_values(env))
         names = {f"moorings-test-restore-{i}" for i in range(count)}
         for _ in range(rounds):
             cleanup_test_objects(client)

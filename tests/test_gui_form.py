@@ -198,7 +198,7 @@ def test_defaults_required_and_units_are_shown(form: ComponentForm) -> None:
     assert label(f"required:{RETRIES}") is not None
     assert label(f"required:{MEMORY}") is None
     assert label(f"unit:{INTERVAL}").text() == "ms"  # type: ignore[union-attr]
-    assert label(f"duration:{INTERVAL}").text() == "= 30 s"  # type: ignore[union-attr]
+    assert label(f"duration:{INTERVAL}").text() == "(30 s)"  # type: ignore[union-attr]
 
 
 def test_an_extra_ad_in_the_descriptors_gets_its_editor(

@@ -37,7 +37,7 @@ def badge_text(status: InstanceStatus | None) -> str:
         return f"exited ({status.exit_code})"
     if phase is Phase.WAITING_FOR_ENGINE:
         return "waiting"
-    return phase.value
+    return str(phase.value)
 
 
 def badge_colour(status: InstanceStatus | None) -> QColor:
@@ -48,4 +48,5 @@ def badge_colour(status: InstanceStatus | None) -> QColor:
 def badge_key(status: InstanceStatus | None) -> str:
     """The value of the ``badge`` style property (see resources/styles/moorings.qss)."""
     phase = status.phase if status is not None else Phase.DISABLED
-    return phase.name.lower().replace("_", "-")
+    name: str = phase.name
+    return name.lower().replace("_", "-")

@@ -1,4 +1,4 @@
-"""The one bridge from the core to Qt: core events and future results, re-emitted on the GUI thread."""
+"""The one bridge from the core to Qt: events and future results, re-emitted on the GUI thread."""
 
 from __future__ import annotations
 

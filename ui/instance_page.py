@@ -1,4 +1,4 @@
-"""The page of one container instance: its live state, its form, Apply, Reset, Start/Stop, Delete."""
+"""One container instance's page: live state, form, Apply, Reset, Start/Stop, Delete."""
 
 from __future__ import annotations
 

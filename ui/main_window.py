@@ -30,6 +30,7 @@ from app.orchestrator.events import ConnectionChanged
 from app.orchestrator.state import InstanceStatus
 from ui.bridge import CoreBridge
 from ui.factory_dialog import FactoryDialog
+from ui.form_page import FormPage
 from ui.instance_page import InstancePage
 from ui.service_page import ServicePage
 from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
@@ -234,15 +235,15 @@ class MainWindow(QMainWindow):
         if row >= 0:
             self.tree.setCurrentIndex(self.model.index(row, 0))
 
-    def _current_page(self) -> QWidget:
+    def _current_page(self) -> QWidget | None:
         return self.pages.currentWidget()
 
     def _may_leave(self) -> bool:
         page = self._current_page()
-        form = getattr(page, "form", None)
-        if form is None or not form.is_dirty():
+        if not isinstance(page, FormPage) or not page.form.is_dirty():
             return True
-        title = page.title.text() if hasattr(page, "title") else "this page"
+        form = page.form
+        title = page.title.text()
         if self.confirm("Unapplied changes",
                         f"{title} has changes that were not applied. Discard them?",
                         "Discard changes"):

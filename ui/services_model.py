@@ -12,6 +12,7 @@ from app.orchestrator.state import InstanceStatus
 from ui.badges import badge_colour, badge_text
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()  # the invalid index: Qt's default argument for "no parent"
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -44,22 +45,22 @@ class ServicesModel(QAbstractItemModel):
         self._connection: ConnectionChanged | None = None
 
     # -- structure ---------------------------------------------------------------------
-    def index(self, row: int, column: int, parent: ModelIndex = QModelIndex()) -> QModelIndex:
+    def index(self, row: int, column: int, parent: ModelIndex = _ROOT) -> QModelIndex:
         if parent.isValid() or not (0 <= row < len(self._rows)) or \
                 not (0 <= column < len(self.COLUMNS)):
             return QModelIndex()
         return self.createIndex(row, column)
 
-    def parent(self, child: ModelIndex = QModelIndex()) -> QModelIndex:  # type: ignore[override]
+    def parent(self, child: ModelIndex = _ROOT) -> QModelIndex:  # type: ignore[override]
         return QModelIndex()
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
         return 0 if parent.isValid() else len(self.COLUMNS)
 
-    def hasChildren(self, parent: ModelIndex = QModelIndex()) -> bool:
+    def hasChildren(self, parent: ModelIndex = _ROOT) -> bool:
         return not parent.isValid()
 
     def flags(self, index: ModelIndex) -> Qt.ItemFlag:

@@ -450,7 +450,7 @@ class _NumberEditor(FieldEditor):
     """A QLineEdit that accepts what the type allows, the unit beside it, and for whole
     numbers −/+ steppers; an empty entry stays empty (allowed when the field is optional)."""
 
-    ENTRY_MAX_WIDTH = 260
+    ENTRY_WIDTH = 220
 
     def __init__(self, desc: FieldDescriptor, pattern: str, parent: QWidget | None = None) -> None:
         super().__init__(desc, parent)
@@ -461,21 +461,14 @@ class _NumberEditor(FieldEditor):
         self.line_edit = QLineEdit(self._row)
         self._name(self.line_edit)
         self.line_edit.setMinimumHeight(TOUCH_MIN)
-        self.line_edit.setMaximumWidth(self.ENTRY_MAX_WIDTH)
-        self.line_edit.setMinimumWidth(120)
-        self.line_edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # One width for every number, so the steppers line up from row to row.
+        self.line_edit.setFixedWidth(self.ENTRY_WIDTH)
         self.line_edit.setValidator(
             QRegularExpressionValidator(QRegularExpression(pattern), self.line_edit)
         )
-        layout.addWidget(self.line_edit, 1)
+        layout.addWidget(self.line_edit)
         self._layout = layout
         self.unit_label: QLabel | None = None
-        if desc.unit:
-            self.unit_label = QLabel(desc.unit, self._row)
-            self.unit_label.setObjectName(f"unit:{desc.id}")
-            self.unit_label.setProperty("formRole", "unit")
-            self.unit_label.setMinimumWidth(24)
-            layout.addWidget(self.unit_label)
         self.line_edit.textChanged.connect(self._person_edited)
 
     @property
@@ -487,6 +480,13 @@ class _NumberEditor(FieldEditor):
         return self._row
 
     def _finish_row(self) -> None:
+        """The unit after the entry (and after the steppers, which then line up)."""
+        if self.desc.unit:
+            self.unit_label = QLabel(self.desc.unit, self._row)
+            self.unit_label.setObjectName(f"unit:{self.desc.id}")
+            self.unit_label.setProperty("formRole", "unit")
+            self._layout.addSpacing(4)
+            self._layout.addWidget(self.unit_label)
         self._layout.addStretch(1)
 
 
@@ -512,13 +512,13 @@ class IntegerEditor(_NumberEditor):
         self.up_button = self._stepper("+", f"step-up:{desc.id}", +1)
         self._layout.addWidget(self.down_button)
         self._layout.addWidget(self.up_button)
+        self._finish_row()
         self.human_label: QLabel | None = None
         if desc.unit in ("ms", "s"):
             self.human_label = QLabel("", self._row)
             self.human_label.setObjectName(f"duration:{desc.id}")
             self.human_label.setProperty("formRole", "unit")
-            self._layout.addWidget(self.human_label)
-        self._finish_row()
+            self._layout.insertWidget(self._layout.count() - 1, self.human_label)
         self.line_edit.textChanged.connect(self._refresh)
         self._refresh()
 
@@ -574,7 +574,7 @@ class IntegerEditor(_NumberEditor):
         self.up_button.setEnabled(current is None or current < self.maximum)
         if self.human_label is not None:
             human = humanize_duration(current, self.desc.unit) if current is not None else ""
-            self.human_label.setText(f"= {human}" if human else "")
+            self.human_label.setText(f"({human})" if human else "")
 
     def value(self) -> object:
         text = self.line_edit.text().strip()
