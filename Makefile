@@ -1,5 +1,5 @@
 # Moorings developer commands. `make test` is THE test command (CI runs it through .ci/run).
-.PHONY: test lint run bootstrap test-env clean-test-env
+.PHONY: test lint run bootstrap test-env clean-test-env screenshots bench
 
 VENV := .venv
 
@@ -23,3 +23,15 @@ test-env: bootstrap
 # Remove test containers/images, stop the registry and the dockerd the harness started.
 clean-test-env:
 	scripts/test-env.sh stop
+
+# Render the main screens under Xvfb at the touch panel's size and at a laptop's.
+screenshots: bootstrap
+	scripts/test-env.sh start
+	for size in 800x480 1280x800; do \
+	  xvfb-run -a -s "-screen 0 $${size}x24" $(VENV)/bin/python scripts/screenshots.py || exit 1; \
+	done
+
+# Benchmarks: scripts that print medians and ratios (see docs/benchmarks.md).
+bench: bootstrap
+	scripts/test-env.sh start
+	$(VENV)/bin/python bench/bench_orchestrator.py

@@ -126,8 +126,10 @@ class TlsProxy:
         self._loop = asyncio.new_event_loop()
         # Refused handshakes are the point of some tests: keep them for a look, don't print.
         self.refusals: list[str] = []
+        # Anything else that went wrong in the loop, for a failing test to show.
+        self.errors: list[str] = []
         self._loop.set_exception_handler(
-            lambda _loop, ctx: self.refusals.append(str(ctx.get("exception") or ctx["message"])))
+            lambda _loop, ctx: self.errors.append(f"{ctx['message']}: {ctx.get('exception')!r}"))
         self._thread = threading.Thread(target=self._loop.run_forever, name="tls-proxy",
                                         daemon=True)
         self._server: asyncio.Server | None = None
@@ -181,6 +183,8 @@ class TlsProxy:
                 up_writer.close()
         except OSError:
             pass  # either peer went away: nothing to tell anyone
+        except asyncio.CancelledError:
+            pass  # stop(): asyncio 3.11 would report a handler that ends cancelled as an error
         finally:
             writer.close()
             self._tasks.discard(task)
@@ -206,9 +210,10 @@ class TlsProxy:
     @staticmethod
     async def _to_engine(tls: ssl.SSLObject, reader: asyncio.StreamReader,
                          incoming: ssl.MemoryBIO, up_writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ssl.SSLZeroReturnError, ssl.SSLError):
-            while data := await reader.read(65536):
-                incoming.write(data)
+        with contextlib.suppress(ssl.SSLError):  # SSLZeroReturnError (close_notify) included
+            while True:
+                # Decrypt what is buffered first: the request often arrives with the
+                # handshake's last flight, before the next read would return anything.
                 while True:
                     try:
                         plain = tls.read(65536)
@@ -218,6 +223,10 @@ class TlsProxy:
                         return
                     up_writer.write(plain)
                 await up_writer.drain()
+                data = await reader.read(65536)
+                if not data:
+                    return
+                incoming.write(data)
 
     @staticmethod
     async def _to_client(tls: ssl.SSLObject, up_reader: asyncio.StreamReader,

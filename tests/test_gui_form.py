@@ -302,7 +302,15 @@ def test_bad_ports_show_at_the_field_after_a_pause_and_clear_when_fixed(
     entry = _line(form, PORTS_IN)
     with qtbot.waitSignal(form.validity_changed, timeout=2000) as blocker:
         _type(qtbot, entry, "80-90x")
-        # Debounced: nothing is shown while the person is typing.
+        # Debounced: nothing is shown while the person is typing; one single-shot timer
+        # of about 200 ms, restarted at each key, runs the check.
+        assert not _error(form, PORTS_IN).isVisibleTo(form)
+        timer = form.findChild(QTimer, "form-debounce")
+        assert timer is not None
+        assert timer.isSingleShot()
+        assert timer.isActive()
+        assert 150 <= timer.interval() <= 400
+        qtbot.wait(50)
         assert not _error(form, PORTS_IN).isVisibleTo(form)
     assert blocker.args == [False]
     label = _error(form, PORTS_IN)
@@ -674,3 +682,31 @@ def test_locale_does_not_change_decimals(form: ComponentForm, qtbot: QtBot) -> N
         assert form.values()[CPUS] == 2.25
     finally:
         QLocale.setDefault(before)
+
+
+def test_focused_editor_stays_in_view_when_a_keyboard_shrinks_the_window(
+    form: ComponentForm, qtbot: QtBot
+) -> None:
+    form.resize(800, 480)
+    form.show()
+    qtbot.waitExposed(form)
+    form.activateWindow()
+    entry = form.editor(PORTS_OUT)
+    entry.setFocus(Qt.FocusReason.MouseFocusReason)
+    qtbot.waitUntil(entry.hasFocus, timeout=2000)
+    viewport = form.scroll_area().viewport()
+
+    def in_view() -> bool:
+        top = entry.mapTo(viewport, entry.rect().topLeft()).y()
+        return top >= 0 and top + entry.height() <= viewport.height()
+
+    qtbot.waitUntil(in_view, timeout=2000)
+    # The person scrolled so the entry sits near the bottom ...
+    bar = form.scroll_area().verticalScrollBar()
+    top = entry.mapTo(viewport, entry.rect().topLeft()).y()
+    bar.setValue(bar.value() + top - (viewport.height() - entry.height() - 10))
+    assert in_view()
+    assert entry.mapTo(viewport, entry.rect().topLeft()).y() > 300
+    # ... then an on-screen keyboard took the lower part of the screen.
+    form.resize(800, 200)
+    qtbot.waitUntil(in_view, timeout=2000)

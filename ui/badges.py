@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtGui import QColor
 
 from app.orchestrator.state import InstanceStatus, Phase
@@ -42,6 +44,8 @@ def badge_text(status: InstanceStatus | None) -> str:
 
 def badge_colour(status: InstanceStatus | None) -> QColor:
     phase = status.phase if status is not None else Phase.DISABLED
+    if phase is Phase.EXITED and status is not None and status.exit_code == 0:
+        return QColor(BADGE_COLOURS[Phase.DISABLED])  # a clean exit is not an alarm
     return QColor(BADGE_COLOURS.get(phase, "#5f6368"))
 
 
@@ -50,3 +54,28 @@ def badge_key(status: InstanceStatus | None) -> str:
     phase = status.phase if status is not None else Phase.DISABLED
     name: str = phase.name
     return name.lower().replace("_", "-")
+
+
+def _clock(stamp: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(stamp))
+
+
+def status_sentence(status: InstanceStatus | None) -> str:
+    """The line under the title: what is happening, since when, and what to do if stuck."""
+    if status is None or status.phase is Phase.DISABLED:
+        return ("Disabled: no container runs. Switch Enabled on and press Apply to run it.")
+    phase, reason = status.phase, status.reason
+    if phase is Phase.RUNNING:
+        text = f"Running since {_clock(status.since)}"
+        if status.container_id:
+            text += f" (container {status.container_id[:12]})"
+        if status.restart_count:
+            text += f", restarted {status.restart_count} times after crashes"
+        return text + (f"; {reason}." if reason else ".")
+    if phase is Phase.EXITED:
+        code = status.exit_code
+        text = f"Exited with code {code} at {_clock(status.since)}" if code is not None \
+            else f"Exited at {_clock(status.since)}"
+        return text + ". Press Start to run it again."
+    label = phase.value[:1].upper() + phase.value[1:]
+    return f"{label}: {reason}" if reason else f"{label}."

@@ -29,6 +29,8 @@ class FactoryDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("factory-dialog")
         self.setWindowTitle("Create a new component")
+        # Wide enough that the wrapped help and error texts never overlap at 800x480.
+        self.setMinimumWidth(560)
         self._check = check_name
         layout = QVBoxLayout(self)
         layout.setSpacing(8)
@@ -89,6 +91,7 @@ class FactoryDialog(QDialog):
         self.error.setText(problems[0].message if problems else "")
         self.error.setVisible(bool(problems))
         self.submit.setEnabled(bool(text) and not problems)
+        self.adjustSize()
 
     def _accept_if_valid(self) -> None:
         problems = self.problems()

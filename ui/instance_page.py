@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QProgressBar, QPushButton, QWidget
 
 from app.metatype import ComponentDescriptor
 from app.orchestrator.state import InstanceStatus, Phase
-from ui.badges import badge_colour, badge_key, badge_text
+from ui.badges import badge_colour, badge_key, badge_text, status_sentence
 from ui.form_page import FormPage
 
 
@@ -57,10 +57,7 @@ class InstancePage(FormPage):
     def show_status(self, status: InstanceStatus | None) -> None:
         self.status = status
         self.set_badge(badge_text(status), badge_key(status), badge_colour(status).name())
-        line = status.summary() if status else "disabled"
-        if status is not None and status.reason:
-            line = f"{status.phase.value.capitalize()}: {status.reason}"
-        self.status_line.setText(line)
+        self.status_line.setText(status_sentence(status))
         running = status is not None and status.phase in (Phase.RUNNING, Phase.RESTARTING)
         can_start = status is not None and status.phase in (
             Phase.STOPPED_BY_PERSON, Phase.EXITED, Phase.FAILED, Phase.RETRY_WAIT)

@@ -28,6 +28,7 @@ from app.errors import ConfigError
 from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID
 from app.orchestrator.events import ConnectionChanged
 from app.orchestrator.state import InstanceStatus
+from ui.badge_delegate import BadgeDelegate
 from ui.bridge import CoreBridge
 from ui.factory_dialog import FactoryDialog
 from ui.form_page import FormPage
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
         self.tree.setModel(self.model)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
+        self.tree.setItemDelegate(BadgeDelegate(self.tree))
+        self.tree.setIndentation(8)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -197,8 +200,9 @@ class MainWindow(QMainWindow):
             self.connection_label.setText("● not connected")
             self.connection_label.setProperty("live", "false")
             self.connection_label.setToolTip(conn.reason)
+        # Bright on the dark header: readable on a panel in daylight.
         self.connection_label.setStyleSheet(
-            "color: %s; font-weight: bold;" % ("#1b7f3b" if conn.connected else "#b00020"))
+            "color: %s; font-weight: bold;" % ("#6ee29a" if conn.connected else "#ff9e9e"))
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)

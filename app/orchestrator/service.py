@@ -6,7 +6,6 @@ happen on the service's own threads; listeners receive typed events on those thr
 
 from __future__ import annotations
 
-import contextlib
 import heapq
 import logging
 import queue
@@ -806,8 +805,14 @@ class Orchestrator:
                     api.stop(c.id, timeout=STOP_TIMEOUT_S)
                 except docker.errors.NotFound:
                     return
-            with contextlib.suppress(docker.errors.NotFound):
+            try:
                 api.remove_container(c.id, force=True)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                # Someone else is removing it right now: the outcome we want.
+                if "already in progress" not in str(exc.explanation or ""):
+                    raise
         self._engine(stop_and_remove, f"removing {c.name}")
 
     def _restart_count(self, cid: str) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -34,6 +34,8 @@ from ui.form.editors import TOUCH_MIN, FieldEditor, create_editor
 DEBOUNCE_MS = 200
 CONTENT_MAX_WIDTH = 900
 PRIVILEGED_ROLE = "privileged"
+SMALL_SCREEN_HEIGHT = 600
+"""A screen this tall or less is a touch panel: the focused field is scrolled to the top."""
 
 
 @dataclass
@@ -120,6 +122,8 @@ class ComponentForm(QWidget):
         # A finger drag scrolls the form on a touch panel (mouse drags still select text).
         QScroller.grabGesture(self._scroll.viewport(), QScroller.ScrollerGestureType.TouchGesture)
         self._scroll.viewport().installEventFilter(self)
+        QGuiApplication.inputMethod().keyboardRectangleChanged.connect(self._on_keyboard_moved)
+        QGuiApplication.inputMethod().visibleChanged.connect(self._on_keyboard_moved)
         outer.addWidget(self._scroll, 1)
 
         host = QWidget()
@@ -376,16 +380,53 @@ class ComponentForm(QWidget):
                 QTimer.singleShot(0, self, lambda w=focused: self._bring_into_view(w))
         return super().eventFilter(watched, event)
 
+    def _on_keyboard_moved(self) -> None:
+        focused = QApplication.focusWidget()
+        if focused is not None and self._content.isAncestorOf(focused):
+            QTimer.singleShot(0, self, lambda w=focused: self._bring_into_view(w))
+
+    def _visible_bottom(self) -> int:
+        """The lowest viewport row that no on-screen keyboard covers."""
+        viewport = self._scroll.viewport()
+        bottom = viewport.height()
+        im = QGuiApplication.inputMethod()
+        if im.isVisible():
+            kb = im.keyboardRectangle()  # in window coordinates
+            if kb.isValid() and kb.height() > 0:
+                top = viewport.mapFrom(self.window(), kb.topLeft().toPoint()).y()
+                bottom = max(TOUCH_MIN, min(bottom, top))
+        return bottom
+
     def _bring_into_view(self, widget: QWidget) -> None:
+        """Scroll so the focused editor (with its name, help and error when they fit) is in
+        sight above any on-screen keyboard. On a small panel the field goes to the top, where
+        a keyboard that slides up over the window cannot hide it."""
         if not self._content.isAncestorOf(widget):
             return
         block = widget.parentWidget()
         while block is not None and not block.objectName().startswith("row:"):
             block = block.parentWidget()
-        viewport_h = self._scroll.viewport().height()
-        if block is not None and block.height() + 16 <= viewport_h:
-            self._scroll.ensureWidgetVisible(block, 0, 8)
-        self._scroll.ensureWidgetVisible(widget, 0, 16)
+        viewport = self._scroll.viewport()
+        bar = self._scroll.verticalScrollBar()
+        visible = self._visible_bottom()
+        margin = 8
+        target = block if block is not None and block.height() + 2 * margin <= visible else widget
+        top = target.mapTo(viewport, target.rect().topLeft()).y()
+        bottom = top + target.height()
+        editor_bottom = widget.mapTo(viewport, widget.rect().bottomLeft()).y()
+        low_on_small_panel = self._small_screen() and editor_bottom > visible // 2
+        if low_on_small_panel or top < 0:
+            bar.setValue(bar.value() + top - margin)
+        elif bottom > visible - margin:
+            bar.setValue(bar.value() + bottom - (visible - margin))
+        # Whatever happened above, the editor itself must be in sight.
+        top = widget.mapTo(viewport, widget.rect().topLeft()).y()
+        if top < 0 or top + widget.height() > visible:
+            bar.setValue(bar.value() + top - margin)
+
+    def _small_screen(self) -> bool:
+        screen = self.screen()
+        return screen is not None and screen.availableGeometry().height() <= SMALL_SCREEN_HEIGHT
 
     def scroll_area(self) -> QScrollArea:
         return self._scroll

@@ -1,0 +1,158 @@
+"""Render the main screens on a real X display (Xvfb) into docs/screenshots/.
+
+Run through ``make screenshots`` (which starts Xvfb at 800x480 and at 1280x800). It uses the
+test engine and registry when they are up (``make test-env``), so the states are live.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from app.config.repository import ConfigRepository  # noqa: E402
+from app.config.store import ConfigStore  # noqa: E402
+from app.metatype import load_catalog  # noqa: E402
+from app.orchestrator.service import Orchestrator  # noqa: E402
+from app.orchestrator.state import Phase  # noqa: E402
+from ui.application import load_style  # noqa: E402
+from ui.bridge import CoreBridge  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+
+def pump(app: QApplication, seconds: float) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def wait_until(app: QApplication, pred: Callable[[], bool], timeout: float = 30) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        if pred():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def sample_config(folder: Path) -> ConfigRepository:
+    from harness import TestEnv, TestEnvMissing
+
+    repo = ConfigRepository(ConfigStore(folder), load_catalog())
+    try:
+        env = TestEnv.from_environ()
+        host, image, tag = env.docker_host, env.image_repo, env.image_tag
+        registry, user, password = env.registry, env.registry_user, env.registry_password
+    except TestEnvMissing:
+        host, image, tag = "unix:///var/run/docker.sock", "nginx", "1.25"
+        registry, user, password = "127.0.0.1:5000", "tech", "secret"
+    repo.update_service({"container.engine.host": host})
+    sleeper = "sh,-c,trap 'exit 0' TERM; sleep 3600 & wait"
+    repo.create_instance("moorings-test-shot-web", values={
+        "container.enabled": True, "container.image": image, "container.image.tag": tag,
+        "container.ports.internal": "80:tcp", "container.ports.external": "127.0.0.1:18080",
+        "container.entrypoint": sleeper, "container.env": "MODE=demo, GREETING=hello\\, world",
+        "container.memory": "64m"})
+    repo.create_instance("moorings-test-shot-sensor", values={
+        "container.enabled": True, "container.image": f"{registry}/{image}",
+        "container.image.tag": "2.0-missing", "registry.hostname": registry,
+        "registry.username": user, "registry.password": "wrong-" + password,
+        "container.ports.internal": "", "container.ports.external": "",
+        "container.image.download.retries": 2, "container.image.download.interval": 1000})
+    repo.create_instance("moorings-test-shot-idle", values={
+        "container.enabled": False, "container.image": image, "container.image.tag": tag,
+        "container.ports.internal": "", "container.ports.external": ""})
+    return repo
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication(sys.argv[:1])
+    app.setStyleSheet(load_style())
+    area = app.primaryScreen().geometry()
+    size = f"{area.width()}x{area.height()}"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = sample_config(Path(tmp))
+        orch = Orchestrator(repo)
+        bridge = CoreBridge(orch)
+        window = MainWindow(bridge)
+        orch.start()
+        window.setGeometry(area)
+        window.show()
+        window.showFullScreen()
+
+        def shot(name: str, widget: QWidget | None = None) -> None:
+            pump(app, 0.3)
+            target = out / f"{size}-{name}.png"
+            pixmap = (widget.grab() if widget is not None
+                      else app.primaryScreen().grabWindow(0))
+            pixmap.save(str(target))
+            print(target)
+
+        wait_until(app, lambda: orch.connection().connected, 15)
+        wait_until(app, lambda: (orch.status("moorings-test-shot-web") or
+                                 orch.status("moorings-test-shot-idle")) is not None
+                   and getattr(orch.status("moorings-test-shot-web"), "phase", None)
+                   is Phase.RUNNING, 30)
+        wait_until(app, lambda: getattr(orch.status("moorings-test-shot-sensor"), "phase",
+                                        None) in (Phase.FAILED, Phase.RETRY_WAIT), 30)
+        window.select_service()
+        shot("1-services")
+        if window.touch_layout:
+            window.show_tree()
+            shot("0-tree")
+        window.select_instance("moorings-test-shot-web")
+        shot("2-instance")
+        page = window.instance_page
+        if page is not None:
+            page.form.editor("container.ports.internal").setFocus()
+            editor = page.form.field_editor("container.ports.internal")
+            editor.set_value("80-90x, 53:udp")
+            pump(app, 0.5)
+            page.form.validate()
+            page.form.scroll_area().ensureWidgetVisible(page.form.editor(
+                "container.ports.internal"))
+            shot("3-invalid-field")
+            page.form.reset()
+        window.select_instance("moorings-test-shot-sensor")
+        shot("4-failed")
+        window.select_service()
+        QTimer.singleShot(0, window.open_factory_dialog)
+        pump(app, 0.5)
+        dialog = window.factory_dialog
+        if dialog is not None:
+            dialog.name.setText("bad name!")
+            shot("5-factory-dialog")
+            dialog.reject()
+        for name in ("moorings-test-shot-web", "moorings-test-shot-sensor",
+                     "moorings-test-shot-idle"):
+            orch.delete_instance(name).result(60)
+        orch.stop()
+        bridge.detach()
+    # Qt's own teardown at interpreter exit can crash PySide6 (a known refcount issue);
+    # everything is saved by now, so leave at once.
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
+    sys.exit(main())

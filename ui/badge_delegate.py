@@ -1,0 +1,51 @@
+"""Draws the State column as a coloured pill and gives every row a finger-sized height."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+ROW_HEIGHT = 48  # at least the 44 px a finger needs, plus a little air
+
+
+class BadgeDelegate(QStyledItemDelegate):
+    """Column 1 (State) becomes a pill in the row's badge colour; others draw as usual."""
+
+    def sizeHint(self, option: QStyleOptionViewItem,
+                 index: QModelIndex | QPersistentModelIndex) -> QSize:
+        size = super().sizeHint(option, index)
+        return QSize(size.width() + (24 if index.column() == 1 else 0),
+                     max(size.height(), ROW_HEIGHT))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        if index.column() != 1:
+            super().paint(painter, option, index)
+            return
+        # Selection background first, then the pill on top of it.
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = opt.text
+        opt.text = ""
+        style = opt.widget.style() if opt.widget is not None else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        brush = index.data(Qt.ItemDataRole.ForegroundRole)
+        colour = brush.color() if isinstance(brush, QBrush) else QColor("#5f6368")
+        metrics = option.fontMetrics
+        width = metrics.horizontalAdvance(text) + 20
+        height = metrics.height() + 10
+        rect: QRect = option.rect
+        pill = QRect(rect.right() - width - 6, rect.center().y() - height // 2, width, height)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(pill, height / 2, height / 2)
+        painter.setPen(QColor("white"))
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, text)
+        painter.restore()
