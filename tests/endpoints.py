@@ -39,9 +39,9 @@ def free_port() -> int:
         return port
 
 
-def _run(*args: str | os.PathLike[str], cwd: Path | None = None) -> None:
-    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                          timeout=60, check=False)
+def _run(*args: str | os.PathLike[str]) -> None:
+    done = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=60,
+                          check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, args))} failed ({done.returncode}): "
                            f"{done.stderr.strip()}")
@@ -421,8 +421,8 @@ Host *
 """, encoding="utf-8")
         self.bin_dir.mkdir(exist_ok=True)
         wrapper = self.bin_dir / "ssh"
-        wrapper.write_text(f'#!/bin/sh\nexec {SSH} -F "{ssh_config}" "$@"\n',
-                           encoding="utf-8")
+        ssh = shutil.which("ssh") or SSH  # looked up before client_env() shadows it
+        wrapper.write_text(f'#!/bin/sh\nexec {ssh} -F "{ssh_config}" "$@"\n', encoding="utf-8")
         wrapper.chmod(0o755)
 
     @contextlib.contextmanager

@@ -95,6 +95,7 @@ def test_events_stream_through_tls(tls_endpoint: TlsEndpoint, test_env: TestEnv,
         found = next((e for e in stream if e.get("id") == created["Id"]), None)
         assert found is not None, "the stream ended without the create event"
         assert found["Action"] == "create"
+        assert tls_endpoint.proxy.errors == []
     finally:
         watchdog.cancel()
         stream.close()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import FieldError
 from app.metatype import ComponentDescriptor
+from ui.form import TOUCH_MIN
 
 NameCheck = Callable[[str, str], list[FieldError]]
 
@@ -63,6 +64,8 @@ class FactoryDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.submit = self.buttons.addButton("Create", QDialogButtonBox.ButtonRole.AcceptRole)
         self.submit.setObjectName("create")
+        for button in self.buttons.buttons():
+            button.setMinimumHeight(TOUCH_MIN)
         self.buttons.rejected.connect(self.reject)
         self.buttons.accepted.connect(self._accept_if_valid)
 

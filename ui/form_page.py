@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.metatype import ComponentDescriptor
-from ui.form import ComponentForm
+from ui.form import TOUCH_MIN, ComponentForm
 
 
 class FormPage(QWidget):
@@ -58,9 +58,11 @@ class FormPage(QWidget):
         self.bar.setSpacing(8)
         self.apply_button = QPushButton("Apply")
         self.apply_button.setObjectName(f"{object_prefix}apply")
+        self.apply_button.setMinimumHeight(TOUCH_MIN)
         self.apply_button.setDefault(True)
         self.reset_button = QPushButton("Reset")
         self.reset_button.setObjectName(f"{object_prefix}reset")
+        self.reset_button.setMinimumHeight(TOUCH_MIN)
         self.bar.addWidget(self.apply_button)
         self.bar.addWidget(self.reset_button)
         self.bar.addStretch(1)

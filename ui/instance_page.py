@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QProgressBar, QPushButton, QWidget
 from app.metatype import ComponentDescriptor
 from app.orchestrator.state import InstanceStatus, Phase
 from ui.badges import badge_colour, badge_key, badge_text, status_sentence
+from ui.form import TOUCH_MIN
 from ui.form_page import FormPage
 
 
@@ -38,8 +39,10 @@ class InstancePage(FormPage):
 
         self.start_stop = QPushButton("Stop")
         self.start_stop.setObjectName("start-stop")
+        self.start_stop.setMinimumHeight(TOUCH_MIN)
         self.delete_button = QPushButton("Delete")
         self.delete_button.setObjectName("delete")
+        self.delete_button.setMinimumHeight(TOUCH_MIN)
         self.delete_button.setProperty("role", "danger")
         self.bar.addWidget(self.start_stop)
         self.bar.addWidget(self.delete_button)

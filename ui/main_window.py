@@ -31,6 +31,7 @@ from app.orchestrator.state import InstanceStatus
 from ui.badge_delegate import BadgeDelegate
 from ui.bridge import CoreBridge
 from ui.factory_dialog import FactoryDialog
+from ui.form import TOUCH_MIN
 from ui.form_page import FormPage
 from ui.instance_page import InstancePage
 from ui.service_page import ServicePage
@@ -61,6 +62,7 @@ class MainWindow(QMainWindow):
         hl.setContentsMargins(8, 4, 8, 4)
         self.back_button = QPushButton("‹ Back")
         self.back_button.setObjectName("back")
+        self.back_button.setMinimumHeight(TOUCH_MIN)
         self.back_button.clicked.connect(self.show_tree)
         app_label = QLabel("Moorings")
         app_label.setObjectName("app-title")
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.add_button = QPushButton("+  New container")
         self.add_button.setObjectName("add-instance")
+        self.add_button.setMinimumHeight(TOUCH_MIN)
         self.add_button.setToolTip("Create a new component (a container instance)")
         self.add_button.clicked.connect(self.open_factory_dialog)
         self.tree_pane = QWidget()
@@ -160,6 +163,9 @@ class MainWindow(QMainWindow):
         else:
             self.splitter.addWidget(self.tree_pane)
             self.splitter.addWidget(self.pages)
+            # The narrow stack hid whichever pane was not current; both show side by side.
+            self.tree_pane.show()
+            self.pages.show()
             self.splitter.setStretchFactor(0, 1)
             self.splitter.setStretchFactor(1, 3)
             self.splitter.setSizes([320, 960])

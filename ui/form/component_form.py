@@ -7,6 +7,7 @@ means (the privileged confirmation) from its ``role``, and the checks are the co
 
 from __future__ import annotations
 
+import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -315,7 +316,8 @@ class ComponentForm(QWidget):
         box.setObjectName("confirm-privileged")
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle(title or "Please confirm")
-        box.setText(title or "Turn this on?")
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setText(f"<b>{html.escape(title or 'Turn this on?')}</b>")
         box.setInformativeText(text)
         accept = box.addButton("Turn on", QMessageBox.ButtonRole.AcceptRole)
         accept.setObjectName("confirm-privileged-accept")
@@ -326,6 +328,11 @@ class ComponentForm(QWidget):
             button.setMinimumWidth(120)
         box.setDefaultButton(cancel)
         box.setEscapeButton(cancel)
+        # QMessageBox sizes itself to its text: give the warning room to read on one screen.
+        info_label = box.findChild(QLabel, "qt_msgbox_informativelabel")
+        if info_label is not None:
+            info_label.setTextFormat(Qt.TextFormat.PlainText)  # a description is not markup
+            info_label.setMinimumWidth(min(440, max(280, self.width() - 160)))
         box.exec()
         confirmed = box.clickedButton() is accept
         box.deleteLater()

@@ -1,0 +1,250 @@
+"""The window over the real orchestrator and engine: the seed's flows, driven like a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+from harness import TestEnv
+from orchestration import SLEEPER, make_orchestrator
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
+from pytestqt.qtbot import QtBot
+
+from app import threadguard
+from app.orchestrator.service import Orchestrator
+from app.orchestrator.state import Phase
+from ui.application import load_style
+from ui.bridge import CoreBridge
+from ui.main_window import MainWindow
+from ui.services_model import ServicesModel
+
+pytestmark = [pytest.mark.engine, pytest.mark.gui, pytest.mark.usefixtures("cleanup")]
+
+
+@pytest.fixture
+def window(qtbot: QtBot, tmp_path: Path, test_env: TestEnv) -> Iterator[MainWindow]:
+    orch = make_orchestrator(tmp_path, test_env)
+    bridge = CoreBridge(orch)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setStyleSheet(load_style())  # as the application does
+    # From here on, an engine call or a file write on this (the GUI) thread raises.
+    threadguard.forbid_current_thread()
+    win = MainWindow(bridge)
+    # A modal question would wait for a person forever; tests answer "yes" unless they
+    # replace this with their own answers.
+    win.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
+    qtbot.addWidget(win)
+    orch.start()
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        yield win
+    finally:
+        threadguard.allow_current_thread()
+        bridge.detach()
+        orch.stop()
+
+
+def _orch(win: MainWindow) -> Orchestrator:
+    return win.orch
+
+
+def _wait_phase(qtbot: QtBot, win: MainWindow, name: str, phase: Phase,
+                timeout: int = 60_000) -> None:
+    def check() -> None:
+        st = win.model.status(name)
+        assert st is not None
+        assert st.phase is phase, st.summary()
+    qtbot.waitUntil(check, timeout=timeout)
+
+
+def _create_through_dialog(qtbot: QtBot, win: MainWindow, name: str) -> None:
+    qtbot.mouseClick(win.findChild(QPushButton, "add-instance"), Qt.MouseButton.LeftButton)
+    dialog = win.factory_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    assert dialog.factory.currentText() == "org.eclipse.kura.container.provider.ContainerInstance"
+    dialog.name.setText(name)
+    qtbot.mouseClick(dialog.findChild(QPushButton, "create"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.instance_page is not None and win.instance_page.name == name,
+                    timeout=30_000)
+
+
+def _set(win: MainWindow, field_id: str, value: object) -> None:
+    page = win.instance_page
+    assert page is not None
+    editor = page.form.field_editor(field_id)
+    editor.set_value(value)
+    # set_value does not count as typing; this is what a person's edit signals.
+    page.form.changed.emit()
+    page.form.validate()
+    page._refresh_buttons()
+
+
+def test_create_apply_change_disable_delete(qtbot: QtBot, window: MainWindow,
+                                           test_env: TestEnv,
+                                           docker_client: docker.DockerClient) -> None:
+    win = window
+    name = "moorings-test-gui"
+    _create_through_dialog(qtbot, win, name)
+    assert win.model.row_of(name) > 0
+    page = win.instance_page
+    assert page is not None
+    for field_id, value in [("container.image", test_env.image_repo),
+                            ("container.image.tag", test_env.image_tag),
+                            ("container.ports.internal", ""),
+                            ("container.ports.external", ""),
+                            ("container.entrypoint", SLEEPER),
+                            ("container.enabled", True)]:
+        _set(win, field_id, value)
+    apply = page.findChild(QPushButton, "apply")
+    assert apply.isEnabled()
+    qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
+    _wait_phase(qtbot, win, name, Phase.RUNNING)
+    qtbot.waitUntil(lambda: page.badge.text() == "running", timeout=10_000)
+    first = docker_client.containers.get(name).id
+    assert "Running since" in page.status_line.text()
+
+    # Change a field: the container is recreated.
+    qtbot.waitUntil(lambda: not page.form.is_dirty(), timeout=10_000)
+    _set(win, "container.env", "MODE=two")
+    qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
+    def recreated() -> bool:
+        found = docker_client.api.containers(all=True, filters={"name": f"^/{name}$"})
+        return bool(found) and found[0]["Id"] != first  # absent for a moment while recreating
+    qtbot.waitUntil(recreated, timeout=60_000)
+    _wait_phase(qtbot, win, name, Phase.RUNNING)
+    assert "MODE=two" in docker_client.containers.get(name).attrs["Config"]["Env"]
+
+    # Disable: the container goes, the component stays.
+    qtbot.waitUntil(lambda: not page.form.is_dirty(), timeout=10_000)
+    _set(win, "container.enabled", False)
+    qtbot.mouseClick(apply, Qt.MouseButton.LeftButton)
+    _wait_phase(qtbot, win, name, Phase.DISABLED)
+    with pytest.raises(docker.errors.NotFound):
+        docker_client.containers.get(name)
+    assert win.repo.has_instance(name)
+
+    # Delete asks first, naming what goes; a refusal changes nothing.
+    asked: list[str] = []
+    answers = [False, True]
+
+    def confirm(title: str, text: str, yes: str) -> bool:
+        asked.append(text)
+        return answers.pop(0)
+    win.confirm = confirm  # type: ignore[method-assign]
+    delete = page.findChild(QPushButton, "delete")
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    assert win.repo.has_instance(name)
+    qtbot.mouseClick(delete, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.model.row_of(name) < 0, timeout=30_000)
+    assert f"removes the container {name}" in asked[0]
+    assert not win.repo.has_instance(name)
+
+
+def test_invalid_input_is_shown_at_the_field_and_changes_nothing(
+        qtbot: QtBot, window: MainWindow, test_env: TestEnv, tmp_path: Path,
+        docker_client: docker.DockerClient) -> None:
+    win = window
+    name = "moorings-test-gui-invalid"
+    _orch(win).create_instance(name, {
+        "container.enabled": True, "container.image": test_env.image_repo,
+        "container.image.tag": test_env.image_tag, "container.ports.internal": "",
+        "container.ports.external": "", "container.entrypoint": SLEEPER}).result(30)
+    _wait_phase(qtbot, win, name, Phase.RUNNING)
+    win.select_instance(name)
+    page = win.instance_page
+    assert page is not None
+    cid = docker_client.containers.get(name).id
+    stored = (tmp_path / "moorings.json").read_bytes()
+    _set(win, "container.ports.internal", "80-90x")
+    error = page.findChild(QLabel, "error:container.ports.internal")
+    assert error.isVisible()
+    assert "80-90x" in error.text()
+    assert not page.findChild(QPushButton, "apply").isEnabled()
+    win.apply_instance()  # even forced, an invalid form never leaves the window
+    qtbot.wait(300)
+    assert (tmp_path / "moorings.json").read_bytes() == stored
+    assert docker_client.containers.get(name).id == cid
+    assert docker_client.containers.get(name).status == "running"
+
+
+def test_password_is_never_plain_text(qtbot: QtBot, window: MainWindow, test_env: TestEnv,
+                                      tmp_path: Path) -> None:
+    win = window
+    name = "moorings-test-gui-secret"
+    secret = "Very-s3cret-pass"
+    _orch(win).create_instance(name, {
+        "container.image": test_env.image_repo, "registry.username": "tech",
+        "registry.password": secret, "container.ports.internal": "",
+        "container.ports.external": ""}).result(30)
+    qtbot.waitUntil(lambda: win.model.row_of(name) > 0)  # the row arrives through the bridge
+    win.select_instance(name)
+    page = win.instance_page
+    assert page is not None
+    qtbot.waitUntil(lambda: page.isVisible())
+    pw = page.findChild(QLineEdit, "field:registry.password")
+    assert pw.echoMode() == QLineEdit.EchoMode.Password
+    assert pw.displayText() != secret
+    for w in win.findChildren(QWidget):
+        for text in (getattr(w, "toolTip", lambda: "")(), getattr(w, "accessibleName",
+                                                                   lambda: "")()):
+            assert secret not in text
+        if isinstance(w, QLabel):
+            assert secret not in w.text()
+    assert secret not in (tmp_path / "moorings.json").read_text()
+    assert ((tmp_path / "secrets.json").stat().st_mode & 0o777) == 0o600
+
+
+def test_touch_layout_at_800x480(qtbot: QtBot, window: MainWindow) -> None:
+    win = window
+    win.resize(800, 480)
+    qtbot.waitUntil(lambda: win.touch_layout)
+    back = win.findChild(QPushButton, "back")
+    assert not back.isVisible()
+    win.select_service()
+    win.tree.setCurrentIndex(win.model.index(0, 0))
+    win._show_pages()
+    qtbot.waitUntil(back.isVisible)
+    for button in win.findChildren(QPushButton):
+        if button.isVisible():
+            assert button.height() >= 44, button.objectName()
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.tree.isVisible())
+    assert win.tree.sizeHintForRow(0) >= 44
+    win.resize(1280, 800)
+    qtbot.waitUntil(lambda: not win.touch_layout)
+    assert win.tree.isVisible()
+    assert win.pages.isVisible()
+
+
+def test_header_names_the_engine_and_its_state(qtbot: QtBot, window: MainWindow,
+                                               test_env: TestEnv) -> None:
+    win = window
+    qtbot.waitUntil(lambda: "live" in win.connection_label.text(), timeout=30_000)
+    assert win.host_label.text() == test_env.docker_host
+    assert win.model.index(0, 1).data() == "live"
+
+
+def test_services_model_passes_the_model_tester(qtmodeltester: object) -> None:
+    from app.orchestrator.state import InstanceStatus
+
+    model = ServicesModel("ContainerOrchestrationService")
+    model.set_instances(["bb", "aa"])
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    model.update_status(InstanceStatus("aa", Phase.RUNNING))
+    model.add_instance("cc", InstanceStatus("cc", Phase.PULLING))
+    model.remove_instance("bb")
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert model.instance_names() == ["aa", "cc"]
+    assert model.index(1, 1).data() == "running"
+
+
+def test_window_can_close_with_the_app(qtbot: QtBot, window: MainWindow) -> None:
+    window.close()
+    assert QApplication.instance() is not None
