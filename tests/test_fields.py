@@ -636,3 +636,11 @@ def test_long_digit_strings() -> None:
     assert parse_memory("7." + "0" * 6000 + "1g") == 7516192768
     assert parse_gpus("0" * 5000 + "2") == 2
     refused(parse_internal, "1" * 5000)
+
+
+def test_line_breaks_separate_items_like_commas() -> None:
+    from app.fields.env import parse_env
+    from app.fields.lists import split_list
+
+    assert split_list("A=1\nB=2\r\nC=3,D=4") == ["A=1", "B=2", "C=3", "D=4"]
+    assert parse_env("A=1\nB=2") == [("A", "1"), ("B", "2")]

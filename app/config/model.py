@@ -71,8 +71,10 @@ def coerce(desc: FieldDescriptor, raw: object) -> Scalar:
             value = int(raw.strip())
         else:
             shown = raw if isinstance(raw, str) else repr(raw)
-            if isinstance(raw, str) and not raw.strip() and not desc.required:
-                return ""
+            if isinstance(raw, str) and not raw.strip():
+                if not desc.required:
+                    return ""
+                raise SyntaxProblem("A value is required; expected a whole number such as 5.")
             raise SyntaxProblem(f"{shown!r} is not a whole number; expected digits such as 5.",
                                 str(raw))
         lo, hi = _INTEGRAL_LIMITS.get(t, (-(2**63), 2**63 - 1))

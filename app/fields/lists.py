@@ -6,13 +6,16 @@ from collections.abc import Iterable
 
 from app.errors import SyntaxProblem
 
+# A line break separates items too: multi-line fields invite one item per line, and Kura's
+# syntax has no other use for it (a value can never contain a line break).
+_SEPARATORS = ",\n\r"
 _ESCAPE_HELP = "expected \\, for a comma inside an item or \\\\ for a backslash"
 
 
 def _raw_item(text: str, start: int) -> str:
     """Return the written (still escaped) item that begins at ``start``, trimmed."""
     i = start
-    while i < len(text) and text[i] != ",":
+    while i < len(text) and text[i] not in _SEPARATORS:
         i += 2 if text[i] == "\\" else 1
     return text[start:i].strip()
 
@@ -20,8 +23,9 @@ def _raw_item(text: str, start: int) -> str:
 def split_list(text: str) -> list[str]:
     """Split a comma-separated list into trimmed, unescaped, non-empty items.
 
-    ``\\,`` is a comma inside an item and ``\\\\`` a backslash; empty items (such as the one
-    after a trailing comma in ``22,``) are dropped, as Kura does.
+    ``\\,`` is a comma inside an item and ``\\\\`` a backslash; a line break separates items
+    like a comma; empty items (such as the one after a trailing comma in ``22,``) are dropped,
+    as Kura does.
     """
     items: list[str] = []
     current: list[str] = []
@@ -43,7 +47,7 @@ def split_list(text: str) -> list[str]:
             current.append(escaped)
             i += 2
             continue
-        if char == ",":
+        if char in _SEPARATORS:
             value = "".join(current).strip()
             if value:
                 items.append(value)
@@ -71,10 +75,10 @@ def join_list(items: Iterable[str]) -> str:
     """
     written: list[str] = []
     for item in items:
-        if not item or item != item.strip():
+        if not item or item != item.strip() or "\n" in item or "\r" in item:
             raise SyntaxProblem(
                 f"{item!r} cannot be written in a comma-separated list; expected an item that "
-                "is not empty and does not begin or end with whitespace",
+                "is not empty, has no line break and does not begin or end with whitespace",
                 item=item,
             )
         written.append(escape_item(item))
