@@ -68,6 +68,8 @@ UNLIMITED_MIN_INTERVAL_S = 1.0
 RECONNECT_FIRST_S = 0.5
 RECONNECT_CAP_S = 30.0
 EXPECTED_EVENT_WINDOW_S = 60.0
+# An engine's shutdown stops containers for up to its stop timeout before the stream ends.
+SHUTDOWN_STOP_WINDOW_S = 60.0
 
 
 class EngineUnavailable(EngineError):
@@ -135,6 +137,8 @@ class Orchestrator:
         self._pulls: dict[str, _PullTask] = {}
         self._generation: dict[str, int] = {}
         self._expected: dict[str, float] = {}
+        # Stops seen only as engine events (docker stop, or the engine shutting down).
+        self._inferred_stops: dict[str, float] = {}
         self._first_pass_done = False
         self._stopping = threading.Event()
         self._started = False
@@ -156,6 +160,10 @@ class Orchestrator:
 
     def connection(self) -> ConnectionChanged:
         return self._connection
+
+    def target(self) -> EngineTarget:
+        """How the engine is reached now (changes when the service settings change)."""
+        return self._target
 
     def status(self, name: str) -> InstanceStatus | None:
         with self._status_lock:
@@ -462,9 +470,22 @@ class Orchestrator:
         if self._api is None:
             return
         log.warning("lost the engine: %s", reason)
+        self._revoke_shutdown_stops()
         self._disconnect(reason)
         self._reconnect_delay = RECONNECT_FIRST_S
         self._schedule(time.monotonic() + self._reconnect_delay, "reconnect")
+
+    def _revoke_shutdown_stops(self) -> None:
+        """An engine that shuts down stops its containers and reports each as a plain stop,
+        just as ``docker stop`` would. Stops seen just before the engine went away were the
+        engine's, not a person's: they must not keep the containers stopped afterwards."""
+        now = time.monotonic()
+        for name, when in list(self._inferred_stops.items()):
+            if now - when <= SHUTDOWN_STOP_WINDOW_S:
+                self._runtime.set_stopped(name, False)
+                self._history.add(name, "engine stop", "the engine stopped the container while "
+                                  "shutting down; it will be started again")
+        self._inferred_stops.clear()
 
     def _mark_waiting(self, reason: str) -> None:
         for inst in self._repo.instances():
@@ -528,6 +549,7 @@ class Orchestrator:
 
     def _reset(self, name: str) -> None:
         """A person's apply or start: a fresh run with fresh attempts."""
+        self._inferred_stops.pop(name, None)
         self._attempts.pop(name, None)
         self._retry_at.pop(name, None)
         self._exited.discard(name)
@@ -844,18 +866,28 @@ class Orchestrator:
             kind="stopped")
 
     # -- engine events -------------------------------------------------------------------
-    def _on_engine_event_thread(self, raw: dict[str, Any]) -> None:
-        self._submit(lambda: self._on_engine_event(raw), PRIORITY_ENGINE, "engine event")
-
-    def _on_engine_event(self, raw: Mapping[str, Any]) -> None:
+    def _container_event(self, raw: Mapping[str, Any]) -> ContainerEvent:
         actor = raw.get("Actor") or {}
         attrs = {str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()}
         cid = str(actor.get("ID") or raw.get("id") or "")
         action = str(raw.get("Action") or raw.get("status") or "")
-        cname = attrs.get("name", "")
         ours = attrs.get(LABEL_MANAGED) == "true" and attrs.get(LABEL_STORE) == self._store_id
-        instance = attrs.get(LABEL_INSTANCE) if ours else None
-        self._hub.emit(ContainerEvent(cid, action, cname, instance, attrs))
+        stamp = raw.get("timeNano")
+        when = stamp / 1e9 if isinstance(stamp, int) else time.time()
+        return ContainerEvent(cid, action, attrs.get("name", ""),
+                              attrs.get(LABEL_INSTANCE) if ours else None, attrs, when)
+
+    def _on_engine_event_thread(self, raw: dict[str, Any]) -> None:
+        # Published from the watcher thread at once, so that live views (the inventory) never
+        # wait behind a reconcile; the orchestrator's own handling is queued.
+        event = self._container_event(raw)
+        self._hub.emit(event)
+        self._submit(lambda: self._on_engine_event(event), PRIORITY_ENGINE, "engine event")
+
+    def _on_engine_event(self, event: ContainerEvent) -> None:
+        cid, action, cname, instance = (event.container_id, event.action, event.name,
+                                        event.instance)
+        attrs = event.attributes
         if instance is None:
             # A foreign container went away or appeared: a waiting conflict may be resolved.
             st = self._statuses.get(cname)
@@ -889,6 +921,7 @@ class Orchestrator:
                 self._set_status(st.with_(phase=Phase.EXITED, container_id=cid, exit_code=code,
                                           reason=f"exited with code {code}"), kind="exited")
         elif action == "stop" and not expected:
+            self._inferred_stops[instance] = time.monotonic()
             self._runtime.set_stopped(instance, True)
             self._set_status(st.with_(
                 phase=Phase.STOPPED_BY_PERSON, container_id=cid,
