@@ -67,6 +67,7 @@ UNLIMITED_BACKOFF_CAP_S = 600.0
 UNLIMITED_MIN_INTERVAL_S = 1.0
 RECONNECT_FIRST_S = 0.5
 RECONNECT_CAP_S = 30.0
+START_WORKERS = 4
 EXPECTED_EVENT_WINDOW_S = 60.0
 # An engine's shutdown stops containers for up to its stop timeout before the stream ends.
 SHUTDOWN_STOP_WINDOW_S = 60.0
@@ -140,6 +141,8 @@ class Orchestrator:
         # Stops seen only as engine events (docker stop, or the engine shutting down).
         self._inferred_stops: dict[str, float] = {}
         self._first_pass_done = False
+        self._batch: list[tuple[str, str, ContainerSpec]] | None = None
+        self._image_cache: set[str] | None = None
         self._stopping = threading.Event()
         self._started = False
 
@@ -568,9 +571,11 @@ class Orchestrator:
         return container_id in self._expected
 
     # -- reconcile -----------------------------------------------------------------------
-    def _desired(self) -> list[Desired]:
+    def _desired(self, only: frozenset[str] | None = None) -> list[Desired]:
         out: list[Desired] = []
         for inst in self._repo.instances():
+            if only is not None and inst.name not in only:
+                continue
             comp = self._repo.catalog.by_pid(inst.factory)
             enabled = bool(inst.values.get(self._enabled_id(), False))
             try:
@@ -598,24 +603,99 @@ class Orchestrator:
                 self._mark_waiting(self._connection.reason or "the engine is not connected")
             return
         try:
-            desired = self._desired()
+            desired = self._desired(only)
             observed = self._observe()
         except EngineUnavailable:
             return
         actions = plan(desired, observed, self._store_id,
                        stopped_by_person=self._runtime.stopped_by_person(),
                        exited_by_itself=frozenset(self._exited), only=only)
-        for action in actions:
-            if self._api is None:
-                break
+        # Starts are collected and run together at the end of the pass: the engine's start
+        # dominates (a quarter of a second each), and several run side by side.
+        self._image_cache = None
+        self._batch = []
+        try:
+            for action in actions:
+                if self._api is None:
+                    break
+                try:
+                    self._execute(action, trigger)
+                except EngineUnavailable:
+                    break
+                except Exception as exc:
+                    log.exception("reconciling %s failed", action.name)
+                    self._set_status(self._status_or_new(action.name).with_(
+                        phase=Phase.FAILED,
+                        reason=explain(exc, action=f"reconciling {action.name}")))
+            batch, self._batch = self._batch, None
+            if batch and self._api is not None:
+                self._start_batch(batch)
+        finally:
+            self._batch = None
+            self._image_cache = None
+
+    def _image_present(self, reference: str) -> bool:
+        """Whether the engine has ``reference``, from one image listing per pass."""
+        if self._image_cache is None:
+            rows = self._engine(lambda api: api.images(), "listing images")
+            known: set[str] = set()
+            for row in rows:
+                known.update(row.get("RepoTags") or ())
+                known.update(row.get("RepoDigests") or ())
+            self._image_cache = known
+        if reference in self._image_cache:
+            return True
+        # Not in the pass's listing: ask precisely (Kura's exact name:tag rule).
+        return bool(self._engine(lambda api: image_present(api, reference),
+                                 f"looking for the image {reference}"))
+
+    def _start_batch(self, batch: list[tuple[str, str, ContainerSpec]]) -> None:
+        """Start the containers of a pass, side by side, then record each outcome in order."""
+        outcomes: list[BaseException | None]
+        if len(batch) == 1:
+            name, cid, _ = batch[0]
             try:
-                self._execute(action, trigger)
+                self._engine(lambda api: api.start(cid), f"starting {name}")
+                outcomes = [None]
             except EngineUnavailable:
-                break
-            except Exception as exc:
-                log.exception("reconciling %s failed", action.name)
-                self._set_status(self._status_or_new(action.name).with_(
-                    phase=Phase.FAILED, reason=explain(exc, action=f"reconciling {action.name}")))
+                raise
+            except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt below
+                outcomes = [exc]
+        else:
+            outcomes = self._start_in_parallel(batch)
+        for (name, cid, spec), failure in zip(batch, outcomes, strict=True):
+            if failure is None:
+                self._now_running(name, cid)
+            elif _is_connection_error(failure):
+                self._engine_lost(explain(failure, action=f"starting {name}"))
+                return
+            else:
+                self._attempt_failed(name, spec, explain(
+                    failure, action=f"starting the container {name}", reference=spec.reference))
+
+    def _start_in_parallel(self, batch: list[tuple[str, str, ContainerSpec]]
+                           ) -> list[BaseException | None]:
+        guard.check()
+        workers = min(START_WORKERS, len(batch))
+        clients: queue.Queue[Any] = queue.Queue()
+        for _ in range(workers):
+            clients.put(self._target.api_client(timeout=60))
+
+        def start_one(cid: str) -> BaseException | None:
+            api = clients.get()
+            try:
+                api.start(cid)
+                return None
+            except Exception as exc:  # noqa: BLE001 - handed back to the reconcile thread
+                return exc
+            finally:
+                clients.put(api)
+        try:
+            with ThreadPoolExecutor(workers, thread_name_prefix="moorings-start") as pool:
+                return list(pool.map(start_one, [cid for _, cid, _ in batch]))
+        finally:
+            while not clients.empty():
+                clients.get().close()
 
     def _execute(self, a: Action, trigger: str) -> None:
         name = a.name
@@ -681,8 +761,7 @@ class Orchestrator:
             task.cancel.set()
             self._pulls.pop(name, None)
         needs_pull = (spec.pull.always and self._pulled.get(name) != spec.reference) or \
-            not self._engine(lambda api: image_present(api, spec.reference),
-                             f"looking for the image {spec.reference}")
+            not self._image_present(spec.reference)
         if needs_pull:
             self._start_pull(name, spec)
             return
@@ -709,6 +788,9 @@ class Orchestrator:
     def _start(self, name: str, cid: str, spec: ContainerSpec, why: str) -> None:
         self._set_status(self._status_or_new(name).with_(phase=Phase.STARTING, reason=why,
                                                          container_id=cid, progress=None))
+        if self._batch is not None:
+            self._batch.append((name, cid, spec))
+            return
         try:
             self._engine(lambda api: api.start(cid), f"starting {name}")
         except EngineUnavailable:
@@ -717,6 +799,9 @@ class Orchestrator:
             self._attempt_failed(name, spec, explain(exc, action=f"starting the container {name}",
                                                      reference=spec.reference))
             return
+        self._now_running(name, cid)
+
+    def _now_running(self, name: str, cid: str) -> None:
         self._attempts.pop(name, None)
         self._exited.discard(name)
         self._set_status(self._status_or_new(name).with_(
