@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from app.config.model import Scalar
 from app.engine.errors import EngineError
-from app.engine.pull import PullProgress, image_present, pull_image
+from app.engine.progress import PullProgress
+from app.engine.pull import image_present, pull_image
 from app.engine.spec import (
     LABEL_DIGEST,
     LABEL_INSTANCE,

@@ -19,7 +19,8 @@ import pytest
 from harness import TestEnv
 from slow_registry import SlowRegistry
 
-from app.engine.pull import PullError, PullProgress, image_present, pull_image
+from app.engine.progress import PullProgress
+from app.engine.pull import PullError, image_present, pull_image
 
 pytestmark = pytest.mark.engine
 

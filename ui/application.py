@@ -1,22 +1,29 @@
-"""Start the window: lock the folder, load the configuration, start the core, show, stop cleanly."""
+"""Start the window: lock the folder, show the window at once, load the core behind it, stop
+cleanly."""
 
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from app.config.repository import ConfigRepository
-from app.config.store import ConfigStore
+from PySide6.QtCore import QObject, Qt, Signal
+
 from app.errors import StoreError
-from app.headless import configure_logging
-from app.metatype import RESOURCES_DIR, load_catalog
 from app.orchestrator.lock import FolderLock
-from app.orchestrator.service import Orchestrator
 from app.paths import config_dir, ensure_dir
 
+if TYPE_CHECKING:
+    from app.orchestrator.service import Orchestrator
+
 log = logging.getLogger("moorings")
+
+STYLE_PATH = Path(__file__).resolve().parent.parent / "resources" / "styles" / "moorings.qss"
 
 
 def _want_virtual_keyboard(args: argparse.Namespace) -> bool:
@@ -36,32 +43,64 @@ def _want_virtual_keyboard(args: argparse.Namespace) -> bool:
 
 
 def load_style() -> str:
-    path = RESOURCES_DIR / "styles" / "moorings.qss"
     try:
-        return path.read_text(encoding="utf-8")
+        return STYLE_PATH.read_text(encoding="utf-8")
     except OSError:
         return ""
 
 
+class CoreLoader(QObject):
+    """Loads the core on a worker thread and hands it to the GUI thread (``loaded``)."""
+
+    loaded = Signal(object)  # an Orchestrator, or the exception that stopped the load
+
+    def __init__(self, folder: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._folder = folder
+
+    def start(self) -> None:
+        threading.Thread(target=self._load, name="moorings-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            self.loaded.emit(load_core(self._folder))
+        except Exception as exc:
+            log.exception("loading the configuration failed")
+            self.loaded.emit(exc)
+
+
+def load_core(folder: Path) -> Orchestrator:
+    """Import the core and read the configuration (runs on a worker thread, not the GUI's)."""
+    # Warm the page modules too, so attaching them on the GUI thread imports nothing.
+    import ui.factory_dialog
+    import ui.instance_page
+    import ui.service_page  # noqa: F401
+    from app.config.repository import ConfigRepository
+    from app.config.store import ConfigStore
+    from app.metatype import load_catalog
+    from app.orchestrator.service import Orchestrator
+
+    return Orchestrator(ConfigRepository(ConfigStore(folder), load_catalog()))
+
+
 def run_window(args: argparse.Namespace) -> int:
+    from app.headless import configure_logging
+
     configure_logging(args.log_level)
     folder = config_dir(args.config_dir)
     try:
         ensure_dir(folder)
         lock = FolderLock(folder)
         lock.acquire()
-        repo = ConfigRepository(ConfigStore(folder), load_catalog())
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     if _want_virtual_keyboard(args):
         os.environ["QT_IM_MODULE"] = "qtvirtualkeyboard"
 
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from app import threadguard
-    from ui.bridge import CoreBridge
     from ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -69,11 +108,7 @@ def run_window(args: argparse.Namespace) -> int:
     app.setApplicationName("Moorings")
     app.setStyleSheet(load_style())
     threadguard.forbid_current_thread()
-    orch = Orchestrator(repo)
-    bridge = CoreBridge(orch)
-    window = MainWindow(bridge, touch=True if args.touch else None,
-                        load_warnings=repo.load_warnings)
-    orch.start()
+    window = MainWindow(touch=True if args.touch else None)
     if args.fullscreen:
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()
@@ -84,12 +119,37 @@ def run_window(args: argparse.Namespace) -> int:
         else:
             window.resize(1280, 800)
             window.show()
+
+    core: dict[str, object] = {}
+
+    def on_loaded(result: object) -> None:
+        from ui.bridge import CoreBridge
+
+        if isinstance(result, BaseException):
+            window.show_load_error(f"Moorings could not start: {result}")
+            return
+        orch: Orchestrator = result  # type: ignore[assignment]
+        bridge = CoreBridge(orch)
+        core["orch"], core["bridge"] = orch, bridge
+        window.attach(bridge)
+        orch.start()
+        # Everything made so far lives as long as the window: keep the collector from walking
+        # it again and again (its full passes showed up as stalls of the event loop).
+        gc.freeze()
+
+    loader = CoreLoader(folder)
+    loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)
+    loader.start()
     try:
         code = app.exec()
     finally:
-        bridge.detach()
         threadguard.allow_current_thread()
-        orch.stop(timeout=5.0)
+        bridge = core.get("bridge")
+        if bridge is not None:
+            bridge.detach()  # type: ignore[attr-defined]
+        orch = core.get("orch")
+        if orch is not None:
+            orch.stop(timeout=5.0)  # type: ignore[attr-defined]
         lock.release()
     log.info("moorings: window closed; containers keep running")
     return int(code)

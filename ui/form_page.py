@@ -71,7 +71,12 @@ class FormPage(QWidget):
         self.apply_button.clicked.connect(self.apply_requested)
         self.reset_button.clicked.connect(self._on_reset)
         self.form.changed.connect(self._refresh_buttons)
-        self.form.validity_changed.connect(lambda _ok: self._refresh_buttons())
+        # A bound method, not a lambda: PySide6 6.12 drops a reference to the bool argument
+        # when a lambda receives it, and the interpreter aborts at exit.
+        self.form.validity_changed.connect(self._on_validity_changed)
+        self._refresh_buttons()
+
+    def _on_validity_changed(self, _valid: bool) -> None:
         self._refresh_buttons()
 
     def set_busy(self, busy: bool) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
 from PySide6.QtGui import QCloseEvent, QResizeEvent
@@ -22,38 +22,38 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.config.repository import InstanceConfig
-from app.engine.errors import EngineError
-from app.errors import ConfigError
-from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID
 from app.orchestrator.events import ConnectionChanged
 from app.orchestrator.state import InstanceStatus
 from ui.badge_delegate import BadgeDelegate
-from ui.bridge import CoreBridge
-from ui.factory_dialog import FactoryDialog
-from ui.form import TOUCH_MIN
-from ui.form_page import FormPage
-from ui.instance_page import InstancePage
-from ui.service_page import ServicePage
 from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
+
+if TYPE_CHECKING:
+    # The pages and the core are imported when the core is attached, after the window is
+    # on screen: the person sees a window at once, not after the SDK and forms load.
+    from app.config.repository import ConfigRepository, InstanceConfig
+    from app.orchestrator.service import Orchestrator
+    from ui.bridge import CoreBridge
+    from ui.factory_dialog import FactoryDialog
+    from ui.instance_page import InstancePage
+    from ui.service_page import ServicePage
+
+TOUCH_MIN = 44  # the smallest height a finger hits reliably (as ui.form.TOUCH_MIN)
 
 # Below this width the panes no longer fit side by side: one pane at a time, with Back.
 TOUCH_BREAKPOINT = 900
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, bridge: CoreBridge, *, touch: bool | None = None,
+    def __init__(self, bridge: CoreBridge | None = None, *, touch: bool | None = None,
                  load_warnings: list[str] | None = None) -> None:
         super().__init__()
         self.setObjectName("main-window")
         self.setWindowTitle("Moorings")
-        self.bridge = bridge
-        self.orch = bridge.orchestrator
-        self.repo = self.orch.repository
         self._forced_touch = touch
         self._touch: bool | None = None
         self.instance_page: InstancePage | None = None
         self.factory_dialog: FactoryDialog | None = None
+        self.service_page: ServicePage | None = None
 
         # Header: which engine, and is it live. Always visible, in both layouts.
         header = QWidget()
@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.host_label = QLabel("")
         self.host_label.setObjectName("host-label")
         self.host_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.connection_label = QLabel("connecting…")
+        self.connection_label = QLabel("starting…")
         self.connection_label.setObjectName("connection-label")
         hl.addWidget(self.back_button)
         hl.addWidget(app_label)
@@ -93,6 +93,7 @@ class MainWindow(QMainWindow):
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
         self.add_button.setToolTip("Create a new component (a container instance)")
+        self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self.open_factory_dialog)
         self.tree_pane = QWidget()
         self.tree_pane.setObjectName("tree-pane")
@@ -101,13 +102,14 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.add_button)
         tl.addWidget(self.tree, 1)
 
-        # Detail pane.
+        # Detail pane: a placeholder until the core is attached.
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
-        self.service_page = ServicePage(self.repo.catalog.by_pid(SERVICE_PID))
-        self.service_page.form.set_values(self.repo.service_values())
-        self.service_page.apply_requested.connect(self.apply_service)
-        self.pages.addWidget(self.service_page)
+        self.loading = QLabel("Loading the configuration…")
+        self.loading.setObjectName("loading")
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setWordWrap(True)
+        self.pages.addWidget(self.loading)
 
         # The two layouts share the panes; switching moves them between containers.
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -132,19 +134,44 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.message)
         cl.addWidget(self.modes, 1)
         self.setCentralWidget(central)
+        self._set_touch(touch if touch is not None else False)
+        self._load_warnings = list(load_warnings or [])
+        if bridge is not None:
+            self.attach(bridge)
 
+    def attach(self, bridge: CoreBridge) -> None:
+        """Connect the window to the core once it is loaded (pages, model, live events)."""
+        from app.metatype import SERVICE_PID
+        from ui.service_page import ServicePage
+
+        self.bridge = bridge
+        self.orch: Orchestrator = bridge.orchestrator
+        self.repo: ConfigRepository = self.orch.repository
+        self.service_page = ServicePage(self.repo.catalog.by_pid(SERVICE_PID))
+        self.service_page.form.set_values(self.repo.service_values())
+        self.service_page.apply_requested.connect(self.apply_service)
+        self.pages.addWidget(self.service_page)
+        self.pages.removeWidget(self.loading)
+        self.loading.deleteLater()
         self.model.set_instances(self.repo.instance_names())
         self.tree.selectionModel().currentRowChanged.connect(self._on_current_changed)
         bridge.state_changed.connect(self._on_state)
         bridge.connection_changed.connect(self._on_connection)
         bridge.instance_removed.connect(self._on_removed)
-        bridge.pull_progressed.connect(lambda name, _p: None)
-        self._set_touch(touch if touch is not None else False)
+        self.add_button.setEnabled(True)
         self._show_host(self.orch.connection())
-        if load_warnings:
-            self.show_message(" ".join(load_warnings), error=True)
+        warnings = self._load_warnings + list(self.repo.load_warnings)
+        if warnings:
+            self.show_message(" ".join(dict.fromkeys(warnings)), error=True)
         self.tree.setCurrentIndex(self.model.index(0, 0))
+        self.pages.setCurrentWidget(self.service_page)
         bridge.replay()
+
+    def show_load_error(self, text: str) -> None:
+        """The core could not be loaded: say why, in the window, instead of a stack trace."""
+        self.loading.setText(text)
+        self.loading.setStyleSheet("color: #b00020; padding: 20px;")
+        self.connection_label.setText("not started")
 
     # -- layout --------------------------------------------------------------------------
     @property
@@ -195,7 +222,7 @@ class MainWindow(QMainWindow):
 
     # -- header and messages -------------------------------------------------------------
     def _show_host(self, conn: ConnectionChanged) -> None:
-        host = conn.host or str(self.repo.service_values().get("container.engine.host", ""))
+        host = conn.host or "connecting…"
         self.host_label.setText(host)
         self.host_label.setToolTip(f"Docker engine: {host}")
         if conn.connected:
@@ -228,7 +255,8 @@ class MainWindow(QMainWindow):
     def _on_connection(self, conn: ConnectionChanged) -> None:
         self._show_host(conn)
         self.model.update_connection(conn)
-        self.service_page.show_connection(conn)
+        if self.service_page is not None:
+            self.service_page.show_connection(conn)
 
     def _on_removed(self, name: str) -> None:
         self.model.remove_instance(name)
@@ -249,6 +277,8 @@ class MainWindow(QMainWindow):
         return self.pages.currentWidget()
 
     def _may_leave(self) -> bool:
+        from ui.form_page import FormPage
+
         page = self._current_page()
         if not isinstance(page, FormPage) or not page.form.is_dirty():
             return True
@@ -274,7 +304,7 @@ class MainWindow(QMainWindow):
             return
         if current.data(KIND_ROLE) == INSTANCE_KIND:
             self._open_instance(str(current.data(NAME_ROLE)))
-        else:
+        elif self.service_page is not None:
             self.pages.setCurrentWidget(self.service_page)
         if previous.isValid() or self._touch:
             self._show_pages()
@@ -286,6 +316,8 @@ class MainWindow(QMainWindow):
             self.instance_page = None
 
     def _open_instance(self, name: str) -> None:
+        from ui.instance_page import InstancePage
+
         if self.instance_page is not None and self.instance_page.name == name:
             self.pages.setCurrentWidget(self.instance_page)
             return
@@ -313,6 +345,8 @@ class MainWindow(QMainWindow):
         return box.clickedButton() is ok
 
     def open_factory_dialog(self) -> FactoryDialog:
+        from ui.factory_dialog import FactoryDialog
+
         if not self._may_leave():
             raise RuntimeError("unapplied changes kept")
         dialog = FactoryDialog(self.repo.catalog.factories(), self._check_name, self)
@@ -324,6 +358,8 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _check_name(self, name: str, factory: str) -> list[Any]:
+        from app.metatype import INSTANCE_FACTORY_PID
+
         return self.repo.check_new_name(name, factory or INSTANCE_FACTORY_PID)
 
     def _create(self, name: str, factory: str) -> None:
@@ -340,6 +376,8 @@ class MainWindow(QMainWindow):
         self.bridge.when_done(self.orch.create_instance(name, factory=factory), done)
 
     def apply_instance(self) -> None:
+        from app.errors import ConfigError
+
         page = self.instance_page
         if page is None:
             return
@@ -360,8 +398,10 @@ class MainWindow(QMainWindow):
         self.bridge.when_done(future, done)
 
     def apply_service(self) -> None:
+        from app.errors import ConfigError
+
         page = self.service_page
-        if page.form.validate():
+        if page is None or page.form.validate():
             return
         page.set_busy(True)
 
@@ -399,6 +439,8 @@ class MainWindow(QMainWindow):
         self.bridge.when_done(self.orch.delete_instance(name), done)
 
     def _run(self, future: Future[Any], page: InstancePage) -> None:
+        from app.engine.errors import EngineError
+
         def done(f: Future[Any]) -> None:
             exc = f.exception()
             if exc is not None and self.instance_page is page:

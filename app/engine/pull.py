@@ -9,7 +9,6 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import docker
@@ -28,6 +27,8 @@ from app.engine.errors import (
     engine_error,
     registry_of,
 )
+from app.engine.progress import LayerProgress as LayerProgress  # re-exported
+from app.engine.progress import PullProgress as PullProgress  # re-exported
 
 PULL_KINDS = frozenset({AUTH, NOT_FOUND, UNREACHABLE, DEADLINE, CANCELLED, ENGINE})
 
@@ -42,30 +43,6 @@ _JOIN_S = 1.0
 
 # Layer statuses after which the layer's download is complete.
 _DOWNLOADED = ("Verifying Checksum", "Download complete", "Extracting", "Pull complete")
-
-
-@dataclass(frozen=True)
-class LayerProgress:
-    """One layer as the engine last reported it. ``current``/``total`` are the engine's bytes
-    for the layer's current phase (downloading, then extracting); ``total`` is 0 when unknown
-    ("Already exists" layers, or before the first byte)."""
-
-    id: str
-    status: str
-    current: int
-    total: int
-
-
-@dataclass(frozen=True)
-class PullProgress:
-    """The whole pull: ``current``/``total`` are bytes *downloaded* out of the bytes to
-    download, summed over the layers whose size is known; a layer whose download finished
-    counts in full, even while it is being extracted."""
-
-    reference: str
-    layers: tuple[LayerProgress, ...]
-    current: int
-    total: int
 
 
 class PullError(EngineError):

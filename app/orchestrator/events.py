@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from app.engine.pull import PullProgress
+from app.engine.progress import PullProgress
 from app.orchestrator.state import InstanceStatus
 
 log = logging.getLogger(__name__)

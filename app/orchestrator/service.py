@@ -25,7 +25,8 @@ from app.config.model import Scalar
 from app.config.repository import ConfigRepository, InstanceConfig
 from app.engine.errors import EngineError, engine_error, explain
 from app.engine.hosts import EngineTarget
-from app.engine.pull import PullError, PullProgress, image_present, pull_image
+from app.engine.progress import PullProgress
+from app.engine.pull import PullError, image_present, pull_image
 from app.engine.spec import (
     LABEL_INSTANCE,
     LABEL_MANAGED,

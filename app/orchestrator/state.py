@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
-from app.engine.pull import PullProgress
+from app.engine.progress import PullProgress
 
 
 class Phase(str, Enum):

@@ -1,0 +1,812 @@
+"""The live inventory: every container and image on the engine, kept current from engine events."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any, TypeVar
+
+import docker.errors
+
+from app.engine.errors import CONFLICT, NOT_FOUND, EngineError, engine_error
+from app.inventory.rows import (
+    HEX_ID,
+    ContainerRow,
+    ImageRow,
+    changed_fields,
+    container_name,
+    image_rows,
+    ownership,
+    parse_rfc3339,
+    row_from_listing,
+    split_image,
+)
+from app.orchestrator.events import ConnectionChanged, ContainerEvent, Event
+from app.orchestrator.service import STOP_TIMEOUT_S, Orchestrator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+LISTING_TIMEOUT_S = 30
+# After a failed listing the next try comes sooner than a routine heal: the table is stale.
+RETRY_AFTER_FAILURE_S = 5.0
+# A replayed event (the engine re-sends what happened while the stream was down) older than
+# the listing that just ran is already reflected in it; applying it again would make a row
+# flicker back to an old state. The margin absorbs the listing's own duration.
+REPLAY_MARGIN_S = 1.0
+
+# The engine publishes an event a moment before its listing shows the change (a "die" while
+# the listing still says running). A listing that contradicts the last event is such a lag: the
+# row keeps what the event said and is listed again shortly, until the listing agrees or this
+# long has passed (then the listing wins: the event was superseded by one still to come).
+EXPECT_WINDOW_S = 2.0
+REFILL_DELAY_S = 0.1
+
+# Container actions that change what a row shows; others (exec_*, attach, resize, top,
+# archive, commit...) fire often (a health check runs an exec every interval) and change none.
+_RELEVANT = frozenset({"create", "start", "restart", "die", "stop", "kill", "oom", "pause",
+                       "unpause", "destroy", "rename", "health_status", "update"})
+
+
+# ---------------------------------------------------------------- events the feed publishes
+
+@dataclass(frozen=True)
+class RowAdded:
+    row: ContainerRow
+
+
+@dataclass(frozen=True)
+class RowChanged:
+    row: ContainerRow
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class RowRemoved:
+    id: str
+
+
+@dataclass(frozen=True)
+class ImagesChanged:
+    rows: tuple[ImageRow, ...]
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """How far to trust the rows: ``live`` (current), ``reconnecting`` (a full listing is under
+    way), ``stale`` (the engine went away at ``since``: rows are what it last said), ``error``
+    (no listing ever succeeded: there are no rows to show, ``reason`` says why)."""
+
+    state: str
+    since: float | None
+    reason: str
+
+
+InventoryEvent = RowAdded | RowChanged | RowRemoved | ImagesChanged | FeedState
+InventoryListener = Callable[[InventoryEvent], None]
+
+
+# ---------------------------------------------------------------- worker queue items
+
+@dataclass
+class _Task:
+    fn: Callable[[], None]
+    future: Future[None] | None = None
+
+
+class _Stop:
+    pass
+
+
+_Item = ContainerEvent | ConnectionChanged | _Task | _Stop
+
+
+_HEALTH_SHOWN = {"healthy": "healthy", "unhealthy": "unhealthy", "starting": "health: starting"}
+_SUFFIX = re.compile(r"\s*\((?:healthy|unhealthy|health: starting|Paused)\)\s*$")
+
+
+def _with_suffix(status: str, suffix: str | None) -> str:
+    """``Up 5 minutes (healthy)`` with its bracketed ending replaced by ``(suffix)``."""
+    base = _SUFFIX.sub("", status)
+    return f"{base} ({suffix})" if suffix else base
+
+
+def _state_in(*states: str) -> Callable[[ContainerRow], bool]:
+    return lambda row: row.state in states
+
+
+def _settle(future: Future[None], exc: BaseException | None = None) -> None:
+    """Settle ``future`` unless it already is (stop() fails what is pending, from its thread,
+    while a worker may be finishing the same request)."""
+    if future.done():
+        return
+    try:
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
+    except InvalidStateError:
+        pass  # settled meanwhile: that answer stands
+
+
+def _chain(source: Future[Any], target: Future[None]) -> None:
+    """Settle ``target`` when ``source`` settles (the orchestrator's result is not ours)."""
+    def done(f: Future[Any]) -> None:
+        exc = f.exception() if not f.cancelled() else EngineError("the request was cancelled")
+        _settle(target, exc)
+    source.add_done_callback(done)
+
+
+class Inventory:
+    """Every container on the engine (Moorings' or not) and every image, kept live.
+
+    The first load is one ``docker ps -a``-sized listing; after it, each engine event updates
+    its row at once and a one-container listing fills in the rest; a full listing every
+    ``heal_interval_s`` catches anything missed. Engine I/O runs on the ``moorings-inventory``
+    thread (and, for actions a person asks for, on an action thread so that a ten-second stop
+    never freezes the feed); listeners are called on those threads. Add a listener before
+    reading :meth:`rows`, and take a RowAdded for a row already read as an update.
+    """
+
+    def __init__(self, orchestrator: Orchestrator, *, heal_interval_s: float = 30.0) -> None:
+        self._orch = orchestrator
+        self._heal_s = heal_interval_s
+        self._queue: queue.Queue[_Item] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="moorings-inventory",
+                                        daemon=True)
+        self._actions = ThreadPoolExecutor(max_workers=1,
+                                           thread_name_prefix="moorings-inventory-action")
+        self._listeners: list[InventoryListener] = []
+        self._listeners_lock = threading.Lock()
+        # Snapshots readers may take from any thread.
+        self._lock = threading.Lock()
+        self._rows: dict[str, ContainerRow] = {}
+        self._images: tuple[ImageRow, ...] = ()
+        self._state = FeedState("reconnecting", None, "loading the container list")
+        self._pending: set[Future[None]] = set()
+        self._pending_lock = threading.Lock()
+        self._started = False
+        self._stopping = threading.Event()
+        # Worker-thread state.
+        self._api: Any = None
+        self._connected = False
+        self._loaded = False
+        self._synced_at = 0.0
+        self._next_heal: float | None = None
+        self._lazy: deque[str] = deque()
+        self._touched: dict[str, None] = {}
+        # What the last event said each container's listing must show, and until when.
+        self._expect: dict[str, tuple[Callable[[ContainerRow], bool], float]] = {}
+        self._refill: dict[str, float] = {}
+        self._images_dirty = False
+        self._raw_images: list[Mapping[str, Any]] = []
+        self._image_of: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ public, any thread
+    def add_listener(self, fn: InventoryListener) -> None:
+        with self._listeners_lock:
+            self._listeners.append(fn)
+
+    def remove_listener(self, fn: InventoryListener) -> None:
+        with self._listeners_lock:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+    def rows(self) -> list[ContainerRow]:
+        """Every container, by name."""
+        with self._lock:
+            return sorted(self._rows.values(), key=lambda r: (r.name, r.id))
+
+    def row(self, id: str) -> ContainerRow | None:
+        with self._lock:
+            return self._rows.get(id)
+
+    def images(self) -> list[ImageRow]:
+        with self._lock:
+            return list(self._images)
+
+    def state(self) -> FeedState:
+        with self._lock:
+            return self._state
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self._orch.add_listener(self._on_orchestrator_event)
+        self._thread.start()
+        self._queue.put(_Task(self._first_load))
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the threads; requests not yet done fail with "the inventory has stopped".
+
+        Waits at most ``timeout`` for the worker (pass 0 from the GUI thread)."""
+        if not self._started or self._stopping.is_set():
+            return
+        self._stopping.set()
+        self._orch.remove_listener(self._on_orchestrator_event)
+        self._queue.put(_Stop())
+        self._actions.shutdown(wait=False, cancel_futures=True)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        with self._pending_lock:
+            pending = list(self._pending)
+        for f in pending:
+            _settle(f, EngineError("the inventory has stopped"))
+
+    def refresh(self) -> Future[None]:
+        """A full listing now (containers and images); the future fails with a sentence."""
+        future = self._new_future()
+        if not future.done():
+            self._queue.put(_Task(self._sync, future))
+        return future
+
+    def start_container(self, id: str) -> Future[None]:
+        return self._container_action(id, "start")
+
+    def stop_container(self, id: str) -> Future[None]:
+        return self._container_action(id, "stop")
+
+    def restart_container(self, id: str) -> Future[None]:
+        return self._container_action(id, "restart")
+
+    def remove_container(self, id: str) -> Future[None]:
+        """Stop (gracefully) and remove a container that no instance of ours manages."""
+        return self._container_action(id, "remove")
+
+    def remove_image(self, id_or_ref: str) -> Future[None]:
+        """Remove an image, or one tag of it (as ``docker rmi``). Refused, with a sentence naming
+        the containers, when containers still use the image it would delete."""
+        future = self._new_future()
+        if not future.done():
+            self._submit_action(lambda f: self._do_remove_image(id_or_ref, f), future)
+        return future
+
+    # ------------------------------------------------------------------ futures and actions
+    def _new_future(self) -> Future[None]:
+        future: Future[None] = Future()
+        if self._stopping.is_set() or not self._started:
+            future.set_exception(EngineError("the inventory is not running"))
+            return future
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._pending_lock:
+            self._pending.discard(future)
+
+    def _submit_action(self, fn: Callable[[Future[None]], None], future: Future[None]) -> None:
+        """Run ``fn(future)`` on the action thread; ``fn`` settles the future on success."""
+        def run() -> None:
+            if future.done():
+                return
+            try:
+                fn(future)
+            except BaseException as exc:  # noqa: BLE001 - it goes back to the caller's future
+                _settle(future, exc)
+        try:
+            self._actions.submit(run)
+        except RuntimeError:  # shut down between the check and the submit
+            _settle(future, EngineError("the inventory has stopped"))
+
+    def _action_client(self) -> Any:
+        conn = self._orch.connection()
+        if not conn.connected:
+            raise EngineError(f"the engine is not connected: {conn.reason or 'not yet'}")
+        try:
+            return self._orch.target().api_client(timeout=LISTING_TIMEOUT_S)
+        except Exception as exc:
+            raise engine_error(exc, action="connecting to the engine",
+                               engine=self._orch.target().url) from exc
+
+    def _container_action(self, cid: str, verb: str) -> Future[None]:
+        future = self._new_future()
+        if not future.done():
+            self._submit_action(lambda f: self._do_container_action(cid, verb, f), future)
+        return future
+
+    def _do_container_action(self, cid: str, verb: str, future: Future[None]) -> None:
+        """On the action thread: an instance's container goes through the orchestrator, so that
+        a person's stop is remembered and Moorings does not fight it; others go to the engine."""
+        target = self._orch.target()
+        api = self._action_client()
+        name = cid[:12]
+        try:
+            try:
+                info = api.inspect_container(cid)
+            except Exception as exc:
+                raise engine_error(exc, action=f"finding the container {name}",
+                                   engine=target.url) from exc
+            name = str(info.get("Name") or name).lstrip("/")
+            labels = (info.get("Config") or {}).get("Labels") or {}
+            _, instance = ownership(labels, self._orch.store_id)
+            if instance is not None:
+                if verb == "remove":
+                    raise EngineError(
+                        f"the container {name} belongs to the instance {instance}; disable or "
+                        "delete the instance to remove it", CONFLICT)
+                calls = {"stop": self._orch.stop_container, "start": self._orch.start_container,
+                         "restart": self._orch.restart_container}
+                _chain(calls[verb](instance), future)
+                return
+            full_id = str(info.get("Id") or cid)
+            state = str((info.get("State") or {}).get("Status") or "")
+            doing = {"start": "starting", "stop": "stopping", "restart": "restarting",
+                     "remove": "removing"}[verb]
+            try:
+                self._engine_action(api, full_id, verb, state)
+            except docker.errors.NotFound as exc:
+                raise EngineError(f"there is no container {name} any more", NOT_FOUND) from exc
+            except Exception as exc:
+                raise engine_error(exc, action=f"{doing} the container {name}",
+                                   engine=target.url) from exc
+            _settle(future)
+        finally:
+            api.close()
+
+    @staticmethod
+    def _engine_action(api: Any, cid: str, verb: str, state: str) -> None:
+        if verb == "start":
+            # A paused container cannot be started; what the person wants is it running.
+            if state == "paused":
+                api.unpause(cid)
+            else:
+                api.start(cid)
+        elif verb == "stop":
+            api.stop(cid, timeout=STOP_TIMEOUT_S)
+        elif verb == "restart":
+            api.restart(cid, timeout=STOP_TIMEOUT_S)
+        elif verb == "remove":
+            # A graceful stop first (SIGTERM, then the timeout), as a person's stop would be;
+            # force only for what restarted in between.
+            if state in ("running", "restarting", "paused"):
+                try:
+                    api.stop(cid, timeout=STOP_TIMEOUT_S)
+                except docker.errors.NotFound:
+                    return
+            try:
+                api.remove_container(cid, force=True)
+            except docker.errors.APIError as exc:
+                if "already in progress" not in str(exc.explanation or ""):
+                    raise
+
+    def _do_remove_image(self, ref: str, future: Future[None]) -> None:
+        target = self._orch.target()
+        api = self._action_client()
+        try:
+            try:
+                info = api.inspect_image(ref)
+            except docker.errors.NotFound as exc:
+                raise EngineError(f"there is no image {ref} on this host", NOT_FOUND) from exc
+            except Exception as exc:
+                raise engine_error(exc, action=f"finding the image {ref}",
+                                   engine=target.url) from exc
+            iid = str(info.get("Id") or "")
+            tags = [t for t in info.get("RepoTags") or [] if t != "<none>:<none>"]
+            by_tag = "@" not in ref and not HEX_ID.fullmatch(ref)
+            # Removing one of several tags only untags: the image (and its containers) stay.
+            deletes_image = not by_tag or len(tags) <= 1
+            if deletes_image:
+                try:
+                    listing = api.containers(all=True)
+                except Exception as exc:
+                    raise engine_error(exc, action="listing the containers",
+                                       engine=target.url) from exc
+                users = sorted(container_name(c.get("Names"), str(c.get("Id", "")))
+                               for c in listing if c.get("ImageID") == iid)
+                if users:
+                    which = (f"the container {users[0]}" if len(users) == 1
+                             else "the containers " + ", ".join(users))
+                    them = "it" if len(users) == 1 else "them"
+                    raise EngineError(f"the image {ref} is used by {which}; remove {them} "
+                                      "first", CONFLICT)
+            try:
+                api.remove_image(ref)
+            except Exception as exc:
+                raise engine_error(exc, action=f"removing the image {ref}",
+                                   reference=ref if by_tag else None,
+                                   engine=target.url) from exc
+            _settle(future)
+        finally:
+            api.close()
+            # No container event tells the feed about an image: list the images again.
+            if not self._stopping.is_set():
+                self._queue.put(_Task(self._refresh_images))
+
+    # ------------------------------------------------------------------ orchestrator thread(s)
+    def _on_orchestrator_event(self, event: Event) -> None:
+        # Called on the orchestrator's threads (the event watcher's for container events): only
+        # hand over, never wait here.
+        if isinstance(event, (ContainerEvent, ConnectionChanged)):
+            self._queue.put(event)
+
+    # ------------------------------------------------------------------ worker thread
+    def _emit(self, event: InventoryEvent) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for fn in listeners:
+            try:
+                fn(event)
+            except Exception:  # a listener's bug must not stop the feed
+                log.exception("an inventory listener failed on %s", type(event).__name__)
+
+    def _set_state(self, state: str, reason: str = "", since: float | None = None) -> None:
+        with self._lock:
+            old = self._state
+            if old.state == state and old.reason == reason:
+                return
+            if state == "stale" and old.state == "stale":
+                since = old.since  # still the moment the engine went away
+            new = FeedState(state, since if since is not None else time.time(), reason)
+            self._state = new
+        self._emit(new)
+
+    def _run(self) -> None:
+        while True:
+            item = self._next_item()
+            if item is None:
+                continue
+            batch: list[_Item] = [item]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            for it in batch:
+                if isinstance(it, _Stop):
+                    self._close_client()
+                    return
+                if isinstance(it, ContainerEvent):
+                    self._apply_event(it)
+                    continue
+                self._flush()
+                if isinstance(it, ConnectionChanged):
+                    self._on_connection(it)
+                else:
+                    self._run_task(it)
+            self._flush()
+
+    def _next_item(self) -> _Item | None:
+        """The next queued item; between items: listing again what lagged behind its events,
+        the lazy start times, and the heal pass."""
+        now = time.monotonic()
+        timeout: float | None = None
+        if self._connected:
+            due = [t for t in (self._next_heal, min(self._refill.values(), default=None))
+                   if t is not None]
+            if self._lazy:
+                timeout = 0.0
+            elif due:
+                timeout = max(0.0, min(due) - now)
+        try:
+            return self._queue.get(timeout=timeout)
+        except queue.Empty:
+            pass
+        if not self._connected:
+            return None
+        now = time.monotonic()
+        ready = [cid for cid, at in self._refill.items() if at <= now]
+        if ready:
+            for cid in ready:
+                del self._refill[cid]
+                self._touched[cid] = None
+            self._flush()
+        elif self._lazy:
+            self._inspect_started(self._lazy.popleft())
+        elif self._next_heal is not None and now >= self._next_heal:
+            self._run_task(_Task(self._sync))
+        return None
+
+    def _run_task(self, task: _Task) -> None:
+        future = task.future
+        if future is not None and not future.set_running_or_notify_cancel():
+            return
+        try:
+            task.fn()
+        except BaseException as exc:  # every failure goes back to the caller's future
+            if future is not None:
+                _settle(future, exc)
+            elif not isinstance(exc, EngineError):
+                log.exception("inventory task failed")
+            return
+        if future is not None:
+            _settle(future)
+
+    def _client(self) -> Any:
+        if not self._connected:
+            conn = self._orch.connection()
+            raise EngineError(f"the engine is not connected: {conn.reason or 'not yet'}")
+        if self._api is None:
+            # The orchestrator's target: the engine it is connected to now (the service
+            # settings may have changed since our last client).
+            self._api = self._orch.target().api_client(timeout=LISTING_TIMEOUT_S)
+        return self._api
+
+    def _close_client(self) -> None:
+        api, self._api = self._api, None
+        if api is not None:
+            try:
+                api.close()
+            except Exception:
+                log.debug("closing the inventory's engine client failed", exc_info=True)
+
+    # -- connection ---------------------------------------------------------------------
+    def _first_load(self) -> None:
+        conn = self._orch.connection()
+        if conn.connected:
+            self._connected = True
+            self._sync()
+        elif conn.host:
+            # The orchestrator tried and failed: there is nothing to show, say why.
+            self._set_state("error", conn.reason or "the engine is not connected")
+        else:
+            self._set_state("reconnecting", "waiting for the connection to the engine")
+
+    def _on_connection(self, conn: ConnectionChanged) -> None:
+        self._close_client()
+        if conn.connected:
+            self._connected = True
+            where = f" at {conn.host}" if conn.host else ""
+            self._set_state("reconnecting", f"listing the containers{where}")
+            with contextlib.suppress(EngineError):  # _sync has set the state
+                self._sync()
+            return
+        self._connected = False
+        self._next_heal = None
+        self._lazy.clear()
+        self._refill.clear()
+        self._expect.clear()
+        reason = conn.reason or "the engine is not connected"
+        if self._loaded:
+            # The rows stay: they are what the engine last said, marked as such.
+            self._set_state("stale", reason)
+        else:
+            self._set_state("error", reason)
+
+    def _listing_failed(self, exc: BaseException, action: str) -> EngineError:
+        error = engine_error(exc, action=action, engine=self._orch.target().url)
+        self._close_client()
+        if self._loaded:
+            self._set_state("stale", error.sentence)
+        else:
+            self._set_state("error", error.sentence)
+        self._next_heal = time.monotonic() + min(self._heal_s, RETRY_AFTER_FAILURE_S)
+        return error
+
+    # -- full listing -------------------------------------------------------------------
+    def _sync(self) -> None:
+        """List every container and image, diff against the rows, publish the differences."""
+        if not self._connected:
+            # Nothing to ask: the state already says why (the orchestrator's reason).
+            conn = self._orch.connection()
+            raise EngineError(f"the engine is not connected: {conn.reason or 'not yet'}")
+        self._next_heal = time.monotonic() + self._heal_s
+        try:
+            api = self._client()
+            started_at = time.time()
+            containers = api.containers(all=True)
+            images = api.images()
+        except Exception as exc:
+            raise self._listing_failed(exc, "listing the containers") from exc
+        self._synced_at = started_at
+        seen: set[str] = set()
+        for item in containers:
+            seen.add(self._merge_listing(item))
+        with self._lock:
+            gone = [cid for cid in self._rows if cid not in seen]
+        for cid in gone:
+            self._remove_row(cid)
+        self._touched.clear()
+        self._raw_images = list(images)
+        self._images_dirty = False
+        self._publish_images()
+        first = not self._loaded
+        self._loaded = True
+        self._set_state("live")
+        # The listing has no start time; inspecting now would make the first load as slow as
+        # `containers.list`. The rows are out: fetch the start times one by one, behind events.
+        with self._lock:
+            missing = [r.id for r in self._rows.values()
+                       if r.state in ("running", "paused", "restarting") and r.started is None]
+        queued = set(self._lazy)
+        self._lazy.extend(cid for cid in missing if cid not in queued)
+        if first:
+            log.info("inventory: %d containers, %d images", len(seen), len(images))
+
+    def _merge_listing(self, item: Mapping[str, Any]) -> str:
+        cid = str(item.get("Id", ""))
+        with self._lock:
+            old = self._rows.get(cid)
+        new = row_from_listing(item, self._orch.store_id, previous=old)
+        self._image_of[cid] = str(item.get("ImageID") or "")
+        expected = self._expect.get(cid)
+        if expected is not None and old is not None:
+            agrees, until = expected
+            if agrees(new):
+                del self._expect[cid]
+            elif time.monotonic() < until:
+                # The listing lags the event: keep the row as the event left it, ask again.
+                self._refill[cid] = time.monotonic() + REFILL_DELAY_S
+                return cid
+            else:
+                del self._expect[cid]
+        self._put_row(old, new)
+        return cid
+
+    def _put_row(self, old: ContainerRow | None, new: ContainerRow) -> None:
+        if old == new:
+            return
+        with self._lock:
+            self._rows[new.id] = new
+        if old is None:
+            self._emit(RowAdded(new))
+        else:
+            self._emit(RowChanged(new, changed_fields(old, new)))
+
+    def _remove_row(self, cid: str) -> None:
+        with self._lock:
+            old = self._rows.pop(cid, None)
+        self._image_of.pop(cid, None)
+        self._expect.pop(cid, None)
+        self._refill.pop(cid, None)
+        if old is not None:
+            self._emit(RowRemoved(cid))
+
+    # -- events ---------------------------------------------------------------------------
+    def _apply_event(self, ev: ContainerEvent) -> None:
+        """Update the row at once from what the event says; the fill-in listing follows."""
+        if not self._loaded or not ev.container_id:
+            return  # the full listing to come covers it
+        action, _, detail = ev.action.partition(":")
+        action, detail = action.strip(), detail.strip()
+        if action not in _RELEVANT:
+            return
+        cid = ev.container_id
+        if action == "destroy":
+            self._touched.pop(cid, None)
+            if self.row(cid) is not None:
+                self._remove_row(cid)
+                self._images_dirty = True
+            return
+        self._touched[cid] = None
+        if ev.time < self._synced_at - REPLAY_MARGIN_S:
+            return  # replayed, and older than the last listing: only the fill-in may change it
+        old = self.row(cid)
+        self._expect_after(ev, action, detail)
+        if action == "create":
+            self._images_dirty = True  # `docker run` may have pulled a new image
+            if old is None:
+                self._put_row(None, self._row_from_create(ev))
+            return
+        if old is None:
+            return  # not seen yet: the fill-in listing adds it whole
+        new = old
+        # The status line changes with the state, in the engine's own words, so that the two
+        # never disagree on screen before the fill-in listing brings the engine's line.
+        if action == "start":
+            new = replace(old, state="running", started=ev.time, exit_code=None,
+                          health="starting" if old.health else None,
+                          status_text="Up Less than a second" + (
+                              " (health: starting)" if old.health else ""))
+        elif action == "die":
+            code = ev.attributes.get("exitCode", "")
+            exit_code = int(code) if code.lstrip("-").isdigit() else None
+            shown = f" ({exit_code})" if exit_code is not None else ""
+            new = replace(old, state="exited", health=None, exit_code=exit_code,
+                          status_text=f"Exited{shown} Less than a second ago")
+        elif action == "pause":
+            new = replace(old, state="paused", status_text=_with_suffix(old.status_text,
+                                                                          "Paused"))
+        elif action == "unpause":
+            new = replace(old, state="running", status_text=_with_suffix(
+                old.status_text, _HEALTH_SHOWN.get(old.health or "")))
+        elif action == "health_status" and detail in _HEALTH_SHOWN:
+            new = replace(old, health=detail, status_text=_with_suffix(
+                old.status_text, _HEALTH_SHOWN[detail]))
+        elif action == "rename" and ev.attributes.get("name"):
+            new = replace(old, name=ev.attributes["name"].lstrip("/"))
+        self._put_row(old, new)
+
+    def _expect_after(self, ev: ContainerEvent, action: str, detail: str) -> None:
+        """What the listing must show once it has caught up with this event."""
+        agrees: Callable[[ContainerRow], bool] | None = None
+        if action == "create":
+            agrees = _state_in("created")
+        elif action in ("start", "unpause", "restart"):
+            agrees = _state_in("running", "restarting")
+        elif action == "die":
+            agrees = _state_in("exited", "dead", "restarting", "removing")
+        elif action == "pause":
+            agrees = _state_in("paused")
+        elif action == "health_status" and detail:
+            agrees = lambda r: r.health == detail or r.state != "running"  # noqa: E731
+        # stop, kill, rename...: nothing to wait for; an earlier expectation still holds.
+        if agrees is not None:
+            self._expect[ev.container_id] = (agrees, time.monotonic() + EXPECT_WINDOW_S)
+
+    def _row_from_create(self, ev: ContainerEvent) -> ContainerRow:
+        # The event's attributes are the container's labels plus name and image.
+        image, tag = split_image(ev.attributes.get("image", ""))
+        managed, instance = ownership(ev.attributes, self._orch.store_id)
+        return ContainerRow(id=ev.container_id, name=ev.name or ev.container_id[:12],
+                            image=image, tag=tag, state="created", exit_code=None, health=None,
+                            ports=(), created=float(int(ev.time)), started=None,
+                            instance=instance, managed=managed, status_text="Created")
+
+    def _flush(self) -> None:
+        """The fill-in listings for the containers the last events touched, then images."""
+        touched, self._touched = list(self._touched), {}
+        if not self._connected:
+            return
+        for cid in touched:
+            try:
+                found = self._client().containers(all=True, filters={"id": cid})
+            except docker.errors.APIError:
+                log.debug("listing container %s failed", cid[:12], exc_info=True)
+                continue
+            except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
+                self._listing_failed(exc, "listing a container")
+                return
+            match = [c for c in found if c.get("Id") == cid]
+            if match:
+                self._merge_listing(match[0])
+            else:
+                self._remove_row(cid)  # gone before we asked: its destroy event is on its way
+        if self._images_dirty:
+            self._refresh_images()
+        else:
+            self._publish_images()
+
+    def _refresh_images(self) -> None:
+        self._images_dirty = False
+        if not self._connected:
+            return
+        try:
+            self._raw_images = list(self._client().images())
+        except docker.errors.APIError:
+            log.debug("listing images failed", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
+            self._listing_failed(exc, "listing the images")
+            return
+        self._publish_images()
+
+    def _publish_images(self) -> None:
+        users: dict[str, list[str]] = {}
+        with self._lock:
+            for cid, row in self._rows.items():
+                iid = self._image_of.get(cid)
+                if iid:
+                    users.setdefault(iid, []).append(row.name)
+            old = self._images
+        new = image_rows(self._raw_images, users)
+        if new == old:
+            return
+        with self._lock:
+            self._images = new
+        self._emit(ImagesChanged(new))
+
+    def _inspect_started(self, cid: str) -> None:
+        row = self.row(cid)
+        if row is None or row.started is not None:
+            return
+        try:
+            info = self._client().inspect_container(cid)
+        except docker.errors.APIError:
+            return  # gone meanwhile: its destroy event is on its way
+        except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
+            self._listing_failed(exc, "inspecting a container")
+            return
+        started = parse_rfc3339(str((info.get("State") or {}).get("StartedAt") or ""))
+        now = self.row(cid)
+        if now is not None and now.started is None and started is not None:
+            self._put_row(now, replace(now, started=started))

@@ -1,0 +1,177 @@
+"""Window start time and memory against a minimal PySide6 window, and the event loop's longest
+stall while the orchestrator pulls through a slow registry and creates 20 containers.
+
+Usage: .venv/bin/python bench/bench_gui.py [--runs 10]   (needs ``make test-env``)
+Prints medians and ratios; asserts nothing. Targets: start within 1.5x of the minimal window,
+RSS under 150 MB with 50 instances configured, longest stall under 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+CHILD = Path(__file__).resolve().parent / "gui_child.py"
+
+
+def start_once(mode: str, config_dir: str, env: dict[str, str]) -> tuple[float, int, float]:
+    t0 = time.time()
+    proc = subprocess.run([sys.executable, str(CHILD), "--mode", mode, "--config-dir",
+                           config_dir], capture_output=True, text=True, env=env, timeout=60,
+                          check=True, cwd=ROOT)
+    ready = rss = loaded = 0.0
+    for line in proc.stdout.splitlines():
+        if line.startswith("READY "):
+            ready = float(line.split()[1])
+        elif line.startswith("LOADED "):
+            loaded = float(line.split()[1])
+        elif line.startswith("RSS "):
+            rss = float(line.split()[1])
+    return ready - t0, int(rss), (loaded - t0 if loaded else 0.0)
+
+
+def configure_50(folder: Path) -> None:
+    from harness import TestEnv
+    from orchestration import instance_values
+
+    from app.config.repository import ConfigRepository
+    from app.config.store import ConfigStore
+    from app.metatype import load_catalog
+
+    env = TestEnv.from_environ()
+    repo = ConfigRepository(ConfigStore(folder), load_catalog())
+    repo.update_service({"container.engine.host": env.docker_host})
+    for i in range(50):
+        # Disabled: the benchmark measures the window and its model, not 50 engine starts.
+        repo.create_instance(f"moorings-test-gui-bench-{i:02d}",
+                             values={**instance_values(env), "container.enabled": False})
+
+
+def bench_start(runs: int) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    with tempfile.TemporaryDirectory() as tmp:
+        configure_50(Path(tmp))
+        minimal: list[float] = []
+        ours: list[float] = []
+        ours_loaded: list[float] = []
+        rss_min: list[int] = []
+        rss_ours: list[int] = []
+        start_once("minimal", tmp, env)  # warm the file cache for both
+        start_once("moorings", tmp, env)
+        for _ in range(runs):
+            t, r, _ = start_once("minimal", tmp, env)
+            minimal.append(t)
+            rss_min.append(r)
+            t, r, loaded = start_once("moorings", tmp, env)
+            ours.append(t)
+            rss_ours.append(r)
+            ours_loaded.append(loaded)
+    m, o = statistics.median(minimal), statistics.median(ours)
+    print(f"start to interactive window ({env['QT_QPA_PLATFORM']}), {runs} runs: minimal "
+          f"PySide6 median {m * 1000:.0f} ms, moorings (50 instances) median {o * 1000:.0f} ms, "
+          f"ratio {o / m:.2f} (target <= 1.5); the 50 instances and the engine connection are "
+          f"on screen at median {statistics.median(ours_loaded) * 1000:.0f} ms")
+    rss_m = statistics.median(rss_min) / 1024
+    print(f"resident memory 1.5 s after start: minimal median {rss_m:.0f}"
+          f" MB, moorings median {statistics.median(rss_ours) / 1024:.0f} MB (target < 150 MB)")
+
+
+def bench_stall() -> None:
+    from harness import TestEnv, cleanup_test_objects, docker_client
+    from orchestration import instance_values, make_orchestrator, registry_values
+    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtWidgets import QApplication
+    from slow_registry import SlowRegistry
+
+    from app.orchestrator.state import Phase
+    from ui.application import load_style
+    from ui.bridge import CoreBridge
+    from ui.main_window import MainWindow
+
+    env = TestEnv.from_environ()
+    client = docker_client(env)
+    cleanup_test_objects(client)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setStyleSheet(load_style())
+    with tempfile.TemporaryDirectory() as tmp, \
+            SlowRegistry(env.registry, "slow", rate=200_000) as proxy:
+        orch = make_orchestrator(Path(tmp), env)
+        bridge = CoreBridge(orch)
+        window = MainWindow(bridge)
+        window.resize(1280, 800)
+        window.show()
+        orch.start()
+        gc.freeze()  # as ui/application.py does once the core is attached
+        gaps: list[float] = []
+        clock = QElapsedTimer()
+        clock.start()
+        last = [clock.nsecsElapsed()]
+
+        def tick() -> None:
+            now = clock.nsecsElapsed()
+            gaps.append((now - last[0]) / 1e6)
+            last[0] = now
+        timer = QTimer()
+        timer.setInterval(5)
+        timer.timeout.connect(tick)
+        timer.start()
+        tag = f"slow-{time.monotonic_ns()}"
+        names = [f"moorings-test-stall-{i:02d}" for i in range(20)]
+        orch.create_instance("moorings-test-stall-pull", registry_values(
+            env, tag=tag, **{"container.image": f"{proxy.address}/{env.image_repo}",
+                             "registry.hostname": proxy.address,
+                             "container.image.pull.always": True,
+                             "container.image.download.retries": 1,
+                             "container.image.download.timeout": 8}))
+        for n in names:
+            orch.create_instance(n, instance_values(env))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            app.processEvents()
+            done = all((orch.status(n) or None) is not None and
+                       orch.status(n).phase is Phase.RUNNING for n in names)  # type: ignore[union-attr]
+            pull = orch.status("moorings-test-stall-pull")
+            if done and pull is not None and pull.phase is not Phase.PULLING:
+                break
+            time.sleep(0.001)
+        timer.stop()
+        for n in [*names, "moorings-test-stall-pull"]:
+            orch.delete_instance(n)
+        orch.reconcile().result(120)
+        orch.stop()
+        bridge.detach()
+        window.close()
+    cleanup_test_objects(client)
+    worst = max(gaps) - 5 if gaps else 0.0
+    over = sorted(gaps)[int(len(gaps) * 0.99)] - 5 if gaps else 0.0
+    print(f"event loop while pulling through a slow registry and creating 20 containers: "
+          f"{len(gaps)} ticks of 5 ms, longest stall {worst:.1f} ms, p99 {over:.1f} ms "
+          f"(target < 50 ms)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10)
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if args.runs:
+        bench_start(args.runs)
+    bench_stall()
+    sys.stdout.flush()
+    os._exit(0)  # skip PySide6's teardown at exit (see scripts/screenshots.py)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

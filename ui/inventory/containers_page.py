@@ -1,0 +1,732 @@
+"""Every container on the engine: a live, filterable table, a details panel and finger-sized
+actions. Managed containers point back to their instance instead of being removed here."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QPainter, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QScroller,
+    QSizePolicy,
+    QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.inventory.feed import FeedState
+from app.inventory.rows import ContainerRow
+from ui.badge_delegate import ROW_HEIGHT, BadgeDelegate
+from ui.inventory import AMBER, DASH, GREEN, GREY, RED, clock, short_id, state_colour
+from ui.inventory.bridge import InventoryBridge, error_sentence
+from ui.inventory.containers_model import (
+    COLUMNS,
+    CREATED,
+    IMAGE,
+    MANAGED,
+    NAME,
+    PORTS,
+    ROW_ROLE,
+    STARTED,
+    STATE,
+    ContainersModel,
+    ContainersProxy,
+    image_text,
+    ports_text,
+)
+
+TOUCH_MIN = 44
+# Below this width only Name and State stay in the table; the details panel shows the rest.
+NARROW_WIDTH = 900
+# Below this width the two time columns go too (the details panel shows them).
+WIDE_WIDTH = 1400
+DETAILS_WIDTH = 340
+NARROW_COLUMNS = (NAME, STATE)
+MEDIUM_COLUMNS = (NAME, STATE, IMAGE, PORTS, MANAGED)
+BLUE_INFO = "#1f3b73"
+
+
+def _feed_line(state: FeedState | None) -> tuple[str, str]:
+    """The status line's words and colour for a feed state."""
+    if state is None:
+        return "Connecting…", GREY
+    if state.state == "live":
+        return "● Live", GREEN
+    if state.state == "reconnecting":
+        return "Reconnecting…", AMBER
+    if state.state == "stale":
+        since = f" since {time.strftime('%H:%M:%S', time.localtime(state.since))}" \
+            if state.since else ""
+        reason = f" — {state.reason}" if state.reason else ""
+        return f"Stale{since}{reason}", RED
+    # The sentence itself takes the table's place (see ContainersPage.show_state).
+    return "Engine error", RED
+
+
+class StatusLine(QLabel):
+    """One line for the feed (Live / Reconnecting… / Stale since …) and, under it, the last
+    action's sentence (red when it failed). Shared by the containers and images pages."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.setStyleSheet("padding: 2px 2px;")
+        self.feed: FeedState | None = None
+        self.message = ""
+        self.message_is_error = False
+        self._render()
+
+    def show_feed(self, state: FeedState | None) -> None:
+        self.feed = state
+        self._render()
+
+    def show_message(self, text: str, *, error: bool = False) -> None:
+        self.message = text
+        self.message_is_error = error
+        self._render()
+
+    def plain_text(self) -> str:
+        feed, _ = _feed_line(self.feed)
+        return f"{feed}\n{self.message}" if self.message else feed
+
+    def _render(self) -> None:
+        feed, colour = _feed_line(self.feed)
+        parts = [f"<span style='color:{colour}; font-weight:bold'>{html.escape(feed, False)}"
+                 "</span>"]
+        if self.message:
+            mcolour = RED if self.message_is_error else BLUE_INFO
+            weight = "bold" if self.message_is_error else "normal"
+            parts.append(f"<span style='color:{mcolour}; font-weight:{weight}'>"
+                         f"{html.escape(self.message, False)}</span>")
+        self.setText("<br>".join(parts))
+        self.setAccessibleName(self.plain_text())
+        self.setToolTip(self.feed.reason if self.feed is not None and self.feed.reason else "")
+
+
+class GreyableDelegate(BadgeDelegate):
+    """The services tree's 48 px rows and State pill (column 1; ``pill=False`` draws that
+    column as plain text), faded while the data is stale."""
+
+    def __init__(self, parent: QObject | None = None, *, pill: bool = True) -> None:
+        super().__init__(parent)
+        self.pill = pill
+        self.stale = False
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        painter.save()
+        if self.stale:
+            painter.setOpacity(0.4)
+        if self.pill:
+            super().paint(painter, option, index)
+        else:
+            QStyledItemDelegate.paint(self, painter, option, index)
+        painter.restore()
+
+
+def touch_button(text: str, name: str, *, danger: bool = False) -> QPushButton:
+    button = QPushButton(text)
+    button.setObjectName(name)
+    button.setMinimumHeight(TOUCH_MIN)
+    button.setMinimumWidth(88)
+    if danger:
+        button.setProperty("role", "danger")
+    return button
+
+
+def configure_table(table: QTableView) -> None:
+    """A touch-friendly table: whole rows, one at a time, 48 px high, flickable."""
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSortingEnabled(True)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+    table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    table.setShowGrid(False)
+    vh = table.verticalHeader()
+    vh.setVisible(False)
+    vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vh.setDefaultSectionSize(ROW_HEIGHT)
+    vh.setMinimumSectionSize(ROW_HEIGHT)
+    hh = table.horizontalHeader()
+    hh.setMinimumHeight(36)
+    hh.setHighlightSections(False)
+    hh.setSectionsClickable(True)
+    hh.setSortIndicatorShown(True)
+    table.setStyleSheet(
+        "QTableView { background: #ffffff; alternate-background-color: #f5f7fa;"
+        " border: 1px solid #c4c8cd; border-radius: 6px; font-size: 11pt; }"
+        "QTableView::item { padding: 0px 8px; }"
+        "QTableView::item:selected { background: #d6e4f7; color: #1c1f23; }"
+        "QTableView[stale=\"true\"] { background: #f1f2f4; color: #80868b;"
+        " alternate-background-color: #eceef1; }"
+        "QHeaderView::section { padding: 4px 8px; background: #eceef1; border: none;"
+        " border-bottom: 1px solid #c4c8cd; font-weight: bold; }")
+    # Flick to scroll on a touch screen; a mouse keeps selecting as usual.
+    QScroller.grabGesture(table.viewport(), QScroller.ScrollerGestureType.TouchGesture)
+
+
+class ContainerDetails(QFrame):
+    """The tapped container: what it is, and big buttons for what can be done with it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("container-details")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet(
+            "QFrame#container-details { background: #ffffff; border: 1px solid #c4c8cd;"
+            " border-radius: 6px; }"
+            "QLabel[detail=\"key\"] { color: #4a4f57; }"
+            "QLabel#inv-details-name { font-size: 14pt; font-weight: bold; color: #1c1f23; }")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 8, 10, 8)
+        outer.setSpacing(6)
+
+        self.placeholder = QLabel("Tap a container to see its details and what you can do "
+                                  "with it.")
+        self.placeholder.setObjectName("inv-details-placeholder")
+        self.placeholder.setWordWrap(True)
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setStyleSheet("color: #5f6368;")
+
+        info = QWidget()
+        info.setObjectName("inv-details-info")
+        info.setStyleSheet("QWidget#inv-details-info { background: transparent; }")
+        il = QVBoxLayout(info)
+        il.setContentsMargins(0, 0, 0, 0)
+        il.setSpacing(4)
+        head = QHBoxLayout()
+        self.name_label = QLabel("")
+        self.name_label.setObjectName("inv-details-name")
+        self.name_label.setWordWrap(True)
+        self.name_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.state_label = QLabel("")
+        self.state_label.setObjectName("inv-details-state")
+        self.state_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        head.addWidget(self.name_label, 1)
+        head.addWidget(self.state_label, 0, Qt.AlignmentFlag.AlignTop)
+        il.addLayout(head)
+        self.status_text = QLabel("")
+        self.status_text.setObjectName("inv-details-status")
+        self.status_text.setWordWrap(True)
+        self.status_text.setStyleSheet("color: #4a4f57;")
+        il.addWidget(self.status_text)
+
+        form = QFormLayout()
+        form.setContentsMargins(0, 4, 0, 0)
+        form.setHorizontalSpacing(10)
+        form.setVerticalSpacing(4)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.values: dict[str, QLabel] = {}
+        for key, title in (("image", "Image"), ("ports", "Ports"), ("created", "Created"),
+                           ("started", "Started"), ("id", "Id")):
+            value = QLabel("")
+            value.setObjectName(f"inv-details-{key}")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            key_label = QLabel(title)
+            key_label.setProperty("detail", "key")
+            form.addRow(key_label, value)
+            self.values[key] = value
+        managed_key = QLabel("Managed by")
+        managed_key.setProperty("detail", "key")
+        self.managed_value = QLabel(DASH)
+        self.managed_value.setObjectName("inv-details-managed")
+        self.open_instance_button = QPushButton("")
+        self.open_instance_button.setObjectName("inv-open-instance")
+        self.open_instance_button.setMinimumHeight(TOUCH_MIN)
+        self.open_instance_button.setToolTip("Open this instance in Services")
+        self.open_instance_button.setStyleSheet("QPushButton { color: #0b5cad; "
+                                                "font-weight: bold; }")
+        managed_box = QHBoxLayout()
+        managed_box.setContentsMargins(0, 0, 0, 0)
+        managed_box.addWidget(self.managed_value)
+        managed_box.addWidget(self.open_instance_button)
+        managed_box.addStretch(1)
+        form.addRow(managed_key, managed_box)
+        il.addLayout(form)
+        il.addStretch(1)
+
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("inv-details-scroll")
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setWidget(info)
+        self.scroll_area.setStyleSheet("QScrollArea { background: transparent; }")
+        QScroller.grabGesture(self.scroll_area.viewport(),
+                              QScroller.ScrollerGestureType.TouchGesture)
+
+        self.start_button = touch_button("Start", "inv-start")
+        self.stop_button = touch_button("Stop", "inv-stop")
+        self.restart_button = touch_button("Restart", "inv-restart")
+        self.logs_button = touch_button("Logs", "inv-logs")
+        self.remove_button = touch_button("Remove", "inv-remove", danger=True)
+        self.buttons = QWidget()
+        self.buttons.setObjectName("inv-actions")
+        grid = QGridLayout(self.buttons)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(6)
+        grid.addWidget(self.start_button, 0, 0)
+        grid.addWidget(self.stop_button, 0, 1)
+        grid.addWidget(self.restart_button, 0, 2)
+        grid.addWidget(self.logs_button, 1, 0)
+        grid.addWidget(self.remove_button, 1, 2)
+
+        outer.addWidget(self.placeholder, 1)
+        outer.addWidget(self.scroll_area, 1)
+        outer.addWidget(self.buttons)
+        self.row: ContainerRow | None = None
+        self.show_row(None)
+
+    def show_row(self, row: ContainerRow | None, *, gone: bool = False) -> None:
+        self.row = row
+        shown = row is not None
+        self.placeholder.setVisible(not shown)
+        self.scroll_area.setVisible(shown)
+        self.buttons.setVisible(shown)
+        if row is None:
+            return
+        self.name_label.setText(row.name)
+        colour = GREY if gone else state_colour(row.state, row.exit_code, row.health)
+        self.state_label.setText("removed" if gone else row.state_label())
+        self.state_label.setStyleSheet(
+            f"QLabel {{ background: {colour}; color: white; border-radius: 10px;"
+            " padding: 3px 12px; font-weight: bold; }")
+        self.status_text.setText("This container is no longer on the engine." if gone
+                                 else row.status_text)
+        self.values["image"].setText(image_text(row))
+        self.values["ports"].setText(ports_text(row.ports).replace(", ", "\n") or DASH)
+        self.values["created"].setText(clock(row.created))
+        self.values["started"].setText(clock(row.started) if row.state == "running" else DASH)
+        self.values["id"].setText(short_id(row.id))
+        self.managed_value.setVisible(not row.instance)
+        self.managed_value.setText("Moorings (no instance)" if row.managed else DASH)
+        self.open_instance_button.setVisible(bool(row.instance))
+        self.open_instance_button.setText(f"Open {row.instance}  ›" if row.instance else "")
+        running = row.state in ("running", "restarting", "paused")
+        self.start_button.setEnabled(not gone and not running and row.state != "removing")
+        self.stop_button.setEnabled(not gone and running)
+        self.restart_button.setEnabled(not gone and row.state in ("running", "exited", "dead",
+                                                                  "created"))
+        self.logs_button.setEnabled(not gone)
+        self.remove_button.setEnabled(not gone and row.state != "removing")
+        self.remove_button.setToolTip(
+            f"Managed by the instance {row.instance}: remove it in Services" if row.instance
+            else "Remove this container from the engine")
+
+
+class ContainersPage(QWidget):
+    """The live list of every container, engine errors shown as errors.
+
+    Embed with ``ContainersPage(InventoryBridge(inventory), orchestrator)``; connect
+    :attr:`open_instance` to select that instance in the services tree.
+    """
+
+    open_instance = Signal(str)
+
+    def __init__(self, bridge: InventoryBridge, orchestrator: Any = None,
+                 parent: QWidget | None = None, *,
+                 logs_opener: Callable[..., Any] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("containers-page")
+        self.bridge = bridge
+        self.inventory = bridge.inventory
+        self.orchestrator = orchestrator
+        self.logs_opener = logs_opener  # None: app.inventory.logs.open_logs
+        self.logs_dialog: QWidget | None = None
+        self._tier: str | None = None
+        self._selected: str | None = None
+        self._ignore_current = False
+        self._state: FeedState | None = None
+
+        self.model = ContainersModel(self)
+        self.proxy = ContainersProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.setSpacing(6)
+
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        title = QLabel("Containers")
+        title.setObjectName("page-title")
+        self.filter = QLineEdit()
+        self.filter.setObjectName("inventory-filter")
+        self.filter.setPlaceholderText("Filter by name, image or instance")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumHeight(TOUCH_MIN)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("inventory-count")
+        self.count_label.setStyleSheet("color: #4a4f57;")
+        self.refresh_button = touch_button("Refresh", "inv-refresh")
+        self.refresh_button.setMinimumWidth(0)
+        self.refresh_button.setToolTip("Read the containers from the engine again")
+        top.addWidget(title)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.count_label)
+        top.addWidget(self.refresh_button)
+        outer.addLayout(top)
+
+        self.status = StatusLine("inventory-status")
+        outer.addWidget(self.status)
+
+        self.table = QTableView()
+        self.table.setObjectName("containers-table")
+        self.table.setModel(self.proxy)
+        self.delegate = GreyableDelegate(self.table)
+        self.table.setItemDelegate(self.delegate)
+        configure_table(self.table)
+        self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
+        self.details = ContainerDetails()
+
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("inventory-error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.setStyleSheet(
+            "QLabel { color: #b00020; background: #fdecee; border: 2px solid #b00020;"
+            " border-radius: 6px; padding: 16px; font-size: 12pt; font-weight: bold; }")
+        self.retry_button = touch_button("Try again", "inv-retry")
+        error_page = QWidget()
+        el = QVBoxLayout(error_page)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addStretch(1)
+        el.addWidget(self.error_label)
+        el.addWidget(self.retry_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        el.addStretch(2)
+
+        body = QWidget()
+        bl = QHBoxLayout(body)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.setSpacing(8)
+        bl.addWidget(self.table, 3)
+        bl.addWidget(self.details, 2)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(body)
+        self.stack.addWidget(error_page)
+        self.body, self.error_page = body, error_page
+        outer.addWidget(self.stack, 1)
+
+        # Wiring: the bridge delivers on the GUI thread; the model updates cell by cell.
+        bridge.row_added.connect(self._on_added)
+        bridge.row_changed.connect(self._on_changed)
+        bridge.row_removed.connect(self._on_removed)
+        bridge.feed_state.connect(self.show_state)
+        self.filter.textChanged.connect(self._on_filter)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current)
+        self.table.clicked.connect(lambda idx: self._on_current(idx, QModelIndex()))
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.rowsRemoved.connect(self._update_count)
+        self.model.modelReset.connect(self._update_count)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.retry_button.clicked.connect(self.refresh)
+        d = self.details
+        d.start_button.clicked.connect(lambda: self._act("start"))
+        d.stop_button.clicked.connect(lambda: self._act("stop"))
+        d.restart_button.clicked.connect(lambda: self._act("restart"))
+        d.remove_button.clicked.connect(self.remove_selected)
+        d.logs_button.clicked.connect(self.open_logs)
+        d.open_instance_button.clicked.connect(self._on_open_instance)
+
+        self.model.load(self.inventory.rows())
+        self.show_state(self.inventory.state())
+        self.set_tier("wide")
+
+    # -- layout --------------------------------------------------------------------------
+    @property
+    def narrow(self) -> bool:
+        return self._tier == "narrow"
+
+    @property
+    def tier(self) -> str:
+        """``narrow`` (Name and State), ``medium`` (no times) or ``wide`` (every column)."""
+        return self._tier or "wide"
+
+    def set_narrow(self, narrow: bool) -> None:
+        self.set_tier("narrow" if narrow else "wide")
+
+    def set_tier(self, tier: str) -> None:
+        if tier == self._tier:
+            return
+        self._tier = tier
+        shown = {"narrow": NARROW_COLUMNS, "medium": MEDIUM_COLUMNS}.get(
+            tier, tuple(range(len(COLUMNS))))
+        for col in range(len(COLUMNS)):
+            self.table.setColumnHidden(col, col not in shown)
+        hh = self.table.horizontalHeader()
+        hh.setStretchLastSection(False)
+        interactive = QHeaderView.ResizeMode.Interactive
+        for col in range(len(COLUMNS)):
+            hh.setSectionResizeMode(col, interactive)
+        hh.setSectionResizeMode(STATE, QHeaderView.ResizeMode.ResizeToContents)
+        lay = self.body.layout()
+        assert isinstance(lay, QHBoxLayout)
+        if tier == "narrow":
+            hh.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+            self.details.setMinimumWidth(0)
+            self.details.setMaximumWidth(16777215)
+            lay.setStretch(0, 1)
+            lay.setStretch(1, 1)
+        else:
+            hh.setSectionResizeMode(IMAGE, QHeaderView.ResizeMode.Stretch)
+            for col, width in ((PORTS, 140), (MANAGED, 140), (CREATED, 130), (STARTED, 130)):
+                self.table.setColumnWidth(col, width)
+            self._fit_name()
+            self.details.setFixedWidth(DETAILS_WIDTH)
+            lay.setStretch(0, 1)
+            lay.setStretch(1, 0)
+
+    def _fit_name(self) -> None:
+        """The Name column as wide as the longest name, within reason (never elided short)."""
+        if self._tier in (None, "narrow"):
+            return
+        self.table.resizeColumnToContents(NAME)
+        width = self.table.columnWidth(NAME)
+        self.table.setColumnWidth(NAME, max(120, min(width + 8, 260)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        width = event.size().width()
+        self.set_tier("narrow" if width < NARROW_WIDTH else
+                      "medium" if width < WIDE_WIDTH else "wide")
+
+    # -- feed ----------------------------------------------------------------------------
+    def show_state(self, state: FeedState | None) -> None:
+        self._state = state
+        self.status.show_feed(state)
+        kind = state.state if state is not None else "live"
+        stale = kind == "stale"
+        self.table.setProperty("stale", "true" if stale else "false")
+        self.delegate.stale = stale
+        style = self.table.style()
+        style.unpolish(self.table)
+        style.polish(self.table)
+        self.table.viewport().update()
+        self.count_label.setVisible(kind != "error")
+        if kind == "error":
+            self.error_label.setText(
+                state.reason if state is not None and state.reason
+                else "The Docker engine reported an error; the list of containers is unknown.")
+            self.stack.setCurrentWidget(self.error_page)
+        else:
+            self.stack.setCurrentWidget(self.body)
+
+    @property
+    def feed(self) -> FeedState | None:
+        return self._state
+
+    def refresh(self) -> None:
+        self.status.show_message("Reading the containers from the engine…")
+
+        def done(f: Future[Any]) -> None:
+            exc = f.exception()
+            self.status.show_message(error_sentence(exc) if exc is not None else "",
+                                     error=exc is not None)
+        self.bridge.when_done(self.inventory.refresh(), done)
+
+    # -- model updates -------------------------------------------------------------------
+    def _on_added(self, row: ContainerRow) -> None:
+        self.model.add_row(row)
+        if row.id == self._selected:
+            self.details.show_row(row)
+
+    def _on_changed(self, row: ContainerRow, fields: frozenset[str]) -> None:
+        self.model.change_row(row, fields)
+        if row.id == self._selected:
+            self.details.show_row(row)
+
+    def _on_removed(self, container_id: str) -> None:
+        if container_id != self._selected:
+            self.model.remove_row(container_id)
+            return
+        # Qt moves the current index to a neighbour: the panel must not silently switch to
+        # another container, it says this one is gone.
+        self._ignore_current = True
+        try:
+            self.model.remove_row(container_id)
+            self.table.selectionModel().clear()
+        finally:
+            self._ignore_current = False
+        if self.details.row is not None:
+            self.details.show_row(self.details.row, gone=True)
+
+    def _on_filter(self, text: str) -> None:
+        # Hiding the selected row must not make a neighbour's details appear in its place.
+        self._ignore_current = True
+        try:
+            self.proxy.set_filter_text(text)
+        finally:
+            self._ignore_current = False
+        if self._selected is not None:
+            src = self.model.row_of(self._selected)
+            index = self.proxy.mapFromSource(self.model.index(src, 0)) if src >= 0 \
+                else QModelIndex()
+            if index.isValid():
+                self.table.selectionModel().setCurrentIndex(
+                    index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows)
+            else:
+                self.table.selectionModel().clear()
+                self._selected = None
+                self.details.show_row(None)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        self.count_label.setText(f"{shown} of {total}" if shown != total
+                                 else f"{total} container{'s' if total != 1 else ''}")
+        self._fit_name()
+        self.count_label.setToolTip(f"{shown} containers shown of {total} on the engine")
+
+    # -- selection -----------------------------------------------------------------------
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._ignore_current:
+            return
+        row = current.data(ROW_ROLE) if current.isValid() else None
+        if isinstance(row, ContainerRow):
+            self.show_details(row)
+
+    def show_details(self, row: ContainerRow) -> None:
+        if row.id != self._selected:
+            self.status.show_message("")
+        self._selected = row.id
+        self.details.show_row(row)
+
+    def select(self, container_id: str) -> bool:
+        """Select a container by id (as a tap on its row would); False when it is not
+        shown."""
+        src = self.model.row_of(container_id)
+        if src < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(src, 0))
+        if not index.isValid():
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        row = self.model.row_at(src)
+        if row is not None:
+            self.show_details(row)
+        return True
+
+    def selected_row(self) -> ContainerRow | None:
+        return self.details.row
+
+    # -- actions -------------------------------------------------------------------------
+    def confirm(self, title: str, text: str, yes: str) -> bool:
+        """Ask a yes/no question (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setObjectName("confirm")
+        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def _act(self, verb: str) -> None:
+        row = self.details.row
+        if row is None:
+            return
+        call: dict[str, Callable[[str], Future[Any]]] = {
+            "start": self.inventory.start_container,
+            "stop": self.inventory.stop_container,
+            "restart": self.inventory.restart_container,
+            "remove": self.inventory.remove_container,
+        }
+        doing = {"start": "Starting", "stop": "Stopping", "restart": "Restarting",
+                 "remove": "Removing"}[verb]
+        done_word = {"start": "started", "stop": "stopped", "restart": "restarted",
+                     "remove": "removed"}[verb]
+        name = row.name
+        self.status.show_message(f"{doing} {name}…")
+        try:
+            future = call[verb](row.id)
+        except Exception as exc:  # noqa: BLE001 - a refusal up front is shown like any other
+            self.status.show_message(error_sentence(exc), error=True)
+            return
+
+        def done(f: Future[Any]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                self.status.show_message(error_sentence(exc), error=True)
+            elif self.status.message.startswith(doing):
+                self.status.show_message(f"{name} {done_word}.")
+        self.bridge.when_done(future, done)
+
+    def remove_selected(self) -> None:
+        row = self.details.row
+        if row is None:
+            return
+        if row.instance:
+            self.status.show_message(
+                f"This container belongs to the instance {row.instance}: disable or delete "
+                f"{row.instance} in Services to remove it.", error=True)
+            return
+        running = row.state in ("running", "restarting", "paused")
+        text = (f"This deletes the container {row.name} ({short_id(row.id)}) from the engine"
+                + (", stopping it first" if running else "")
+                + ". Its image stays. This cannot be undone.")
+        if not self.confirm(f"Remove {row.name}?", text, "Remove"):
+            return
+        self._act("remove")
+
+    def _on_open_instance(self) -> None:
+        row = self.details.row
+        if row is not None and row.instance:
+            self.open_instance.emit(row.instance)
+
+    def open_logs(self) -> QWidget | None:
+        row = self.details.row
+        if row is None:
+            return None
+        from ui.inventory.logs_dialog import LogsDialog
+
+        if self.logs_dialog is not None:
+            self.logs_dialog.close()
+        dialog = LogsDialog(self.orchestrator, row.id, row.name, opener=self.logs_opener,
+                            parent=self)
+        dialog.finished.connect(lambda _r: self._forget_logs(dialog))
+        self.logs_dialog = dialog
+        dialog.show_sized()
+        return dialog
+
+    def _forget_logs(self, dialog: QWidget) -> None:
+        if self.logs_dialog is dialog:
+            self.logs_dialog = None
+        dialog.deleteLater()

@@ -1,0 +1,264 @@
+"""The engine's images: what is there, how big, who uses it; remove what nothing needs."""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.inventory.feed import FeedState
+from app.inventory.rows import ImageRow
+from ui.inventory import human_size
+from ui.inventory.bridge import InventoryBridge, error_sentence
+from ui.inventory.containers_page import (
+    NARROW_WIDTH,
+    TOUCH_MIN,
+    GreyableDelegate,
+    StatusLine,
+    configure_table,
+    touch_button,
+)
+from ui.inventory.images_model import (
+    CREATED,
+    ID,
+    IMAGE_COLUMNS,
+    IMAGE_ROW_ROLE,
+    IMAGE_SORT_ROLE,
+    REPOSITORY,
+    ImagesModel,
+    image_reference,
+    image_title,
+)
+
+NARROW_HIDDEN = (ID, CREATED)
+
+
+class ImagesPage(QWidget):
+    """Embed with ``ImagesPage(inventory_bridge)`` (the same bridge as the containers page)."""
+
+    def __init__(self, bridge: InventoryBridge, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("images-page")
+        self.bridge = bridge
+        self.inventory = bridge.inventory
+        self._narrow: bool | None = None
+
+        self.model = ImagesModel(self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(IMAGE_SORT_ROLE)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 8, 8, 8)
+        outer.setSpacing(6)
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        title = QLabel("Images")
+        title.setObjectName("page-title")
+        self.filter = QLineEdit()
+        self.filter.setObjectName("images-filter")
+        self.filter.setPlaceholderText("Filter by repository, tag or container")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumHeight(TOUCH_MIN)
+        self.total_label = QLabel("")
+        self.total_label.setObjectName("images-total")
+        self.total_label.setStyleSheet("color: #4a4f57;")
+        self.refresh_button = touch_button("Refresh", "img-refresh")
+        self.refresh_button.setMinimumWidth(0)
+        top.addWidget(title)
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.total_label)
+        top.addWidget(self.refresh_button)
+        outer.addLayout(top)
+
+        self.status = StatusLine("images-status")
+        outer.addWidget(self.status)
+
+        self.table = QTableView()
+        self.table.setObjectName("images-table")
+        self.table.setModel(self.proxy)
+        self.delegate = GreyableDelegate(self.table, pill=False)
+        self.table.setItemDelegate(self.delegate)
+        configure_table(self.table)
+        self.table.sortByColumn(REPOSITORY, Qt.SortOrder.AscendingOrder)
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("images-error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.error_label.setStyleSheet(
+            "QLabel { color: #b00020; background: #fdecee; border: 2px solid #b00020;"
+            " border-radius: 6px; padding: 16px; font-size: 12pt; font-weight: bold; }")
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.error_label)
+        outer.addWidget(self.stack, 1)
+
+        bar = QHBoxLayout()
+        bar.setSpacing(8)
+        self.selection_label = QLabel("Tap an image to remove it.")
+        self.selection_label.setObjectName("img-selected")
+        self.selection_label.setWordWrap(True)
+        self.remove_button = touch_button("Remove", "img-remove", danger=True)
+        self.remove_button.setEnabled(False)
+        bar.addWidget(self.selection_label, 1)
+        bar.addWidget(self.remove_button)
+        outer.addLayout(bar)
+
+        bridge.images_changed.connect(self._on_images)
+        bridge.feed_state.connect(self.show_state)
+        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table.selectionModel().currentRowChanged.connect(self._on_current)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.refresh_button.clicked.connect(self.refresh)
+
+        self.selected: ImageRow | None = None
+        self._ignore_current = False
+        self._on_images(tuple(self.inventory.images()))
+        self.show_state(self.inventory.state())
+        self.set_narrow(False)
+
+    # -- layout --------------------------------------------------------------------------
+    @property
+    def narrow(self) -> bool:
+        return bool(self._narrow)
+
+    def set_narrow(self, narrow: bool) -> None:
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        for col in NARROW_HIDDEN:
+            self.table.setColumnHidden(col, narrow)
+        hh = self.table.horizontalHeader()
+        hh.setStretchLastSection(True)
+        hh.setSectionResizeMode(REPOSITORY, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(IMAGE_COLUMNS)):
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        for col, width in ((1, 120), (2, 150), (3, 110), (4, 140), (5, 160)):
+            self.table.setColumnWidth(col, width)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.set_narrow(event.size().width() < NARROW_WIDTH)
+
+    # -- feed ----------------------------------------------------------------------------
+    def show_state(self, state: FeedState | None) -> None:
+        self.status.show_feed(state)
+        stale = state is not None and state.state == "stale"
+        self.delegate.stale = stale
+        self.table.setProperty("stale", "true" if stale else "false")
+        self.table.style().unpolish(self.table)
+        self.table.style().polish(self.table)
+        self.table.viewport().update()
+        if state is not None and state.state == "error":
+            self.error_label.setText(state.reason or "The Docker engine reported an error; "
+                                     "the list of images is unknown.")
+            self.stack.setCurrentWidget(self.error_label)
+        else:
+            self.stack.setCurrentWidget(self.table)
+
+    def refresh(self) -> None:
+        self.status.show_message("Reading the images from the engine…")
+
+        def done(f: Future[Any]) -> None:
+            exc = f.exception()
+            self.status.show_message(error_sentence(exc) if exc is not None else "",
+                                     error=exc is not None)
+        self.bridge.when_done(self.inventory.refresh(), done)
+
+    def _on_images(self, rows: tuple[ImageRow, ...]) -> None:
+        gone = self.selected is not None and \
+            image_reference(self.selected) not in {image_reference(r) for r in rows}
+        # When the selected image goes, Qt would make a neighbour current: never let Remove
+        # silently point at another image.
+        self._ignore_current = gone
+        try:
+            self.model.set_images(rows)
+            if gone:
+                self.table.selectionModel().clear()
+        finally:
+            self._ignore_current = False
+        total = sum({r.id: r.size for r in rows}.values())
+        self.total_label.setText(f"{len({r.id for r in rows})} images, {human_size(total)}")
+        if self.selected is not None:
+            ref = image_reference(self.selected)
+            still = [r for r in rows if image_reference(r) == ref]
+            self._show_selected(still[0] if still else None)
+
+    # -- selection and removal -----------------------------------------------------------
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._ignore_current:
+            return
+        row = current.data(IMAGE_ROW_ROLE) if current.isValid() else None
+        if isinstance(row, ImageRow) and row != self.selected:
+            self.status.show_message("")
+        self._show_selected(row if isinstance(row, ImageRow) else None)
+
+    def _show_selected(self, row: ImageRow | None) -> None:
+        self.selected = row
+        self.remove_button.setEnabled(row is not None)
+        if row is None:
+            self.selection_label.setText("Tap an image to remove it.")
+            return
+        used = (f"used by {', '.join(row.used_by)}" if row.used_by
+                else "not used by any container")
+        self.selection_label.setText(f"<b>{image_title(row)}</b> · {human_size(row.size)} · "
+                                     f"{used}")
+
+    def select_reference(self, reference: str) -> bool:
+        for r in range(self.proxy.rowCount()):
+            index = self.proxy.index(r, 0)
+            row = index.data(IMAGE_ROW_ROLE)
+            if isinstance(row, ImageRow) and image_reference(row) == reference:
+                self.table.setCurrentIndex(index)
+                return True
+        return False
+
+    def confirm(self, title: str, text: str, yes: str) -> bool:
+        """Ask a yes/no question (tests replace this method)."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
+        box.setObjectName("confirm")
+        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is ok
+
+    def remove_selected(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        title = image_title(row)
+        text = (f"This removes the image {title} ({human_size(row.size)}) from the engine. "
+                "A container that needs it later pulls it again.")
+        if row.used_by:
+            text += f" It is used by {', '.join(row.used_by)}: the engine may refuse."
+        if not self.confirm(f"Remove {title}?", text, "Remove"):
+            return
+        self.status.show_message(f"Removing {title}…")
+        try:
+            future = self.inventory.remove_image(image_reference(row))
+        except Exception as exc:  # noqa: BLE001 - a refusal up front is shown like any other
+            self.status.show_message(error_sentence(exc), error=True)
+            return
+
+        def done(f: Future[Any]) -> None:
+            exc = f.exception()
+            if exc is not None:
+                self.status.show_message(error_sentence(exc), error=True)
+            else:
+                self.status.show_message(f"{title} removed.")
+        self.bridge.when_done(future, done)
