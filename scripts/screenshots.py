@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -78,6 +79,24 @@ def sample_config(folder: Path) -> ConfigRepository:
     return repo
 
 
+def start_by_hand() -> str:
+    """A container started with the docker CLI, as a person would: the inventory shows it."""
+    try:
+        from harness import TestEnv
+
+        env = TestEnv.from_environ()
+    except Exception:  # noqa: BLE001 - no test engine: no such container in the pictures
+        return ""
+    name = "moorings-test-shot-by-hand"
+    subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False,
+                   env={**os.environ, "DOCKER_HOST": env.docker_host})
+    r = subprocess.run(["docker", "run", "-d", "--init", "--name", name, "-p",
+                        "127.0.0.1:18081:80", env.image, "sleep", "3600"],
+                       capture_output=True, check=False,
+                       env={**os.environ, "DOCKER_HOST": env.docker_host})
+    return name if r.returncode == 0 else ""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
@@ -90,11 +109,16 @@ def main() -> int:
     size = f"{area.width()}x{area.height()}"
 
     with tempfile.TemporaryDirectory() as tmp:
+        from app.inventory.feed import Inventory
+
         repo = sample_config(Path(tmp))
         orch = Orchestrator(repo)
-        bridge = CoreBridge(orch)
+        inventory = Inventory(orch)
+        bridge = CoreBridge(orch, inventory)
         window = MainWindow(bridge)
         orch.start()
+        inventory.start()
+        by_hand = start_by_hand()
         window.setGeometry(area)
         window.show()
         window.showFullScreen()
@@ -134,6 +158,25 @@ def main() -> int:
             page.form.reset()
         window.select_instance("moorings-test-shot-sensor")
         shot("4-failed")
+        window.select_instance("moorings-test-shot-web")
+        if window.instance_page is not None:
+            window.instance_page.history_button.setChecked(True)
+            shot("6-history")
+            window.instance_page.history_button.setChecked(False)
+        window.show_section("containers")
+        pump(app, 1.0)
+        shot("7-containers")
+        page = window.containers_page
+        table = page.findChild(QWidget, "containers-table") if page is not None else None
+        if table is not None:
+            model = table.model()  # type: ignore[attr-defined]
+            for row in range(model.rowCount()):
+                if "moorings-test-shot-web" in str(model.index(row, 0).data()):
+                    table.selectRow(row)  # type: ignore[attr-defined]
+            shot("8-container-details")
+        window.show_section("images")
+        shot("9-images")
+        window.show_section("services")
         window.select_service()
         QTimer.singleShot(0, window.open_factory_dialog)
         pump(app, 0.5)
@@ -145,8 +188,11 @@ def main() -> int:
         for name in ("moorings-test-shot-web", "moorings-test-shot-sensor",
                      "moorings-test-shot-idle"):
             orch.delete_instance(name).result(60)
+        inventory.stop(0)
         orch.stop()
         bridge.detach()
+        if by_hand:
+            subprocess.run(["docker", "rm", "-f", by_hand], capture_output=True, check=False)
     # Qt's own teardown at interpreter exit can crash PySide6 (a known refcount issue);
     # everything is saved by now, so leave at once.
     sys.stdout.flush()

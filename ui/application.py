@@ -128,11 +128,15 @@ def run_window(args: argparse.Namespace) -> int:
         if isinstance(result, BaseException):
             window.show_load_error(f"Moorings could not start: {result}")
             return
+        from app.inventory.feed import Inventory
+
         orch: Orchestrator = result  # type: ignore[assignment]
-        bridge = CoreBridge(orch)
-        core["orch"], core["bridge"] = orch, bridge
+        inventory = Inventory(orch)
+        bridge = CoreBridge(orch, inventory)
+        core["orch"], core["bridge"], core["inventory"] = orch, bridge, inventory
         window.attach(bridge)
         orch.start()
+        inventory.start()
         # Everything made so far lives as long as the window: keep the collector from walking
         # it again and again (its full passes showed up as stalls of the event loop).
         gc.freeze()
@@ -147,6 +151,9 @@ def run_window(args: argparse.Namespace) -> int:
         bridge = core.get("bridge")
         if bridge is not None:
             bridge.detach()  # type: ignore[attr-defined]
+        inventory = core.get("inventory")
+        if inventory is not None:
+            inventory.stop(0)  # type: ignore[attr-defined]
         orch = core.get("orch")
         if orch is not None:
             orch.stop(timeout=5.0)  # type: ignore[attr-defined]

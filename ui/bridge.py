@@ -1,55 +1,115 @@
-"""The one bridge from the core to Qt: events and future results, re-emitted on the GUI thread."""
+"""The one bridge from the core to Qt: core events and future results, re-emitted on the GUI thread.
+
+The orchestrator and the inventory call their listeners on their own threads. The bridge only
+queues each event home (a queued signal of an object that lives on the GUI thread) and
+re-emits it there, so every receiver, a bound slot or a plain lambda, runs on the GUI thread.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.orchestrator.events import (
     ConnectionChanged,
     ContainerEvent,
-    Event,
     InstanceRemoved,
     PullProgressed,
     StateChanged,
 )
-from app.orchestrator.service import Orchestrator, emit_all_statuses
+
+if TYPE_CHECKING:
+    from app.inventory.feed import FeedState
+    from app.inventory.rows import ContainerRow, ImageRow
+    from app.orchestrator.service import Orchestrator
+
+
+class InventoryLike(Protocol):
+    """What the GUI uses of ``app.inventory.feed.Inventory``."""
+
+    def add_listener(self, fn: Callable[[Any], None]) -> None: ...
+    def remove_listener(self, fn: Callable[[Any], None]) -> None: ...
+    def rows(self) -> Iterable[ContainerRow]: ...
+    def images(self) -> Iterable[ImageRow]: ...
+    def state(self) -> FeedState: ...
+    def refresh(self) -> Future[Any]: ...
+    def start_container(self, id: str) -> Future[Any]: ...
+    def stop_container(self, id: str) -> Future[Any]: ...
+    def restart_container(self, id: str) -> Future[Any]: ...
+    def remove_container(self, id: str) -> Future[Any]: ...
+    def remove_image(self, id_or_ref: str) -> Future[Any]: ...
 
 
 class CoreBridge(QObject):
-    """Lives on the GUI thread. The core calls :meth:`_on_core_event` on any thread; Qt queues
-    each signal to the GUI thread, so every slot connected here runs there."""
+    """Lives on the GUI thread; the only way core events reach widgets."""
 
-    state_changed = Signal(object)        # InstanceStatus
+    # The orchestrator.
+    state_changed = Signal(object)         # InstanceStatus
     pull_progressed = Signal(str, object)  # name, PullProgress
-    container_event = Signal(object)      # ContainerEvent
-    connection_changed = Signal(object)   # ConnectionChanged
+    container_event = Signal(object)       # ContainerEvent
+    connection_changed = Signal(object)    # ConnectionChanged
     instance_removed = Signal(str)
-    _deliver = Signal(object, object)     # callback, future: settled futures come home here
+    # The inventory.
+    row_added = Signal(object)             # ContainerRow
+    row_changed = Signal(object, object)   # ContainerRow, frozenset[str] of field names
+    row_removed = Signal(str)              # container id
+    images_changed = Signal(object)        # tuple[ImageRow, ...]
+    feed_state = Signal(object)            # FeedState
 
-    def __init__(self, orchestrator: Orchestrator, parent: QObject | None = None) -> None:
+    _incoming = Signal(object)             # any core event, queued home to the GUI thread
+    _deliver = Signal(object, object)      # callback, future: settled futures come home here
+
+    def __init__(self, orchestrator: Orchestrator | None = None,
+                 inventory: InventoryLike | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._orch = orchestrator
+        self._inventory: InventoryLike | None = None
+        self._incoming.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
         self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
-        orchestrator.add_listener(self._on_core_event)
+        if orchestrator is not None:
+            orchestrator.add_listener(self._on_core_event)
+        if inventory is not None:
+            self.attach_inventory(inventory)
 
     @property
     def orchestrator(self) -> Orchestrator:
+        assert self._orch is not None, "this bridge has no orchestrator"
         return self._orch
+
+    @property
+    def inventory(self) -> InventoryLike:
+        assert self._inventory is not None, "this bridge has no inventory"
+        return self._inventory
+
+    def attach_inventory(self, inventory: InventoryLike) -> None:
+        self._inventory = inventory
+        inventory.add_listener(self._on_core_event)
 
     def replay(self) -> None:
         """Send the current state again, for views created after the core started."""
-        emit_all_statuses(self._orch, self._on_core_event)
+        from app.orchestrator.service import emit_all_statuses
+
+        if self._orch is not None:
+            emit_all_statuses(self._orch, self._on_core_event)
 
     def detach(self) -> None:
-        self._orch.remove_listener(self._on_core_event)
+        if self._orch is not None:
+            self._orch.remove_listener(self._on_core_event)
+        if self._inventory is not None:
+            self._inventory.remove_listener(self._on_core_event)
 
-    def _on_core_event(self, event: Event) -> None:
-        # Any thread. Emitting a signal of an object that lives on the GUI thread from
-        # another thread queues the call to the receivers' thread.
+    def _on_core_event(self, event: object) -> None:
+        # Any thread: only a queued signal leaves here, never a widget call.
+        self._incoming.emit(event)
+
+    @Slot(object)
+    def _dispatch(self, event: object) -> None:
+        from app.inventory.feed import FeedState, ImagesChanged, RowAdded, RowChanged, RowRemoved
+
         if isinstance(event, StateChanged):
             self.state_changed.emit(event.status)
         elif isinstance(event, PullProgressed):
@@ -60,6 +120,16 @@ class CoreBridge(QObject):
             self.connection_changed.emit(event)
         elif isinstance(event, InstanceRemoved):
             self.instance_removed.emit(event.name)
+        elif isinstance(event, RowAdded):
+            self.row_added.emit(event.row)
+        elif isinstance(event, RowChanged):
+            self.row_changed.emit(event.row, event.fields)
+        elif isinstance(event, RowRemoved):
+            self.row_removed.emit(event.id)
+        elif isinstance(event, ImagesChanged):
+            self.images_changed.emit(tuple(event.rows))
+        elif isinstance(event, FeedState):
+            self.feed_state.emit(event)
 
     def when_done(self, future: Future[Any], callback: Callable[[Future[Any]], None]) -> None:
         """Call ``callback(future)`` on the GUI thread once ``future`` is settled."""
@@ -68,3 +138,10 @@ class CoreBridge(QObject):
     @Slot(object, object)
     def _on_deliver(self, callback: Callable[[Future[Any]], None], future: Future[Any]) -> None:
         callback(future)
+
+
+def error_sentence(exc: BaseException) -> str:
+    """The sentence to show for a failed action: an EngineError's own sentence, else str()."""
+    sentence = getattr(exc, "sentence", None)
+    text = sentence if isinstance(sentence, str) and sentence else str(exc)
+    return text or type(exc).__name__

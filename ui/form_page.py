@@ -54,6 +54,10 @@ class FormPage(QWidget):
         self.form = ComponentForm(component, name)
         outer.addWidget(self.form, 1)
 
+        # Subclasses may put another body in place of the form, above the button bar.
+        self.bar_anchor = QWidget()
+        self.bar_anchor.setFixedHeight(0)
+        outer.addWidget(self.bar_anchor)
         self.bar = QHBoxLayout()
         self.bar.setSpacing(8)
         self.apply_button = QPushButton("Apply")

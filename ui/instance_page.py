@@ -3,25 +3,20 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.metatype import ComponentDescriptor
 from app.orchestrator.state import InstanceStatus, Phase
 from ui.badges import badge_colour, badge_key, badge_text, status_sentence
 from ui.form import TOUCH_MIN
 from ui.form_page import FormPage
-
-
-def _bytes(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+from ui.inventory.pull_progress import PullProgressView
+from ui.inventory.timeline import TimelineView
 
 
 class InstancePage(FormPage):
     delete_requested = Signal()
+    history_requested = Signal()
     start_requested = Signal()
     stop_requested = Signal()
 
@@ -31,11 +26,25 @@ class InstancePage(FormPage):
         self.setObjectName("instance-page")
         self.name = name
         self.status: InstanceStatus | None = None
-        self.progress = QProgressBar()
-        self.progress.setObjectName("pull-progress")
-        self.progress.setVisible(False)
-        self.progress.setTextVisible(True)
-        self.extra.addWidget(self.progress)
+        # While pulling: per-layer and total progress with bytes.
+        self.pull_view = PullProgressView()
+        self.pull_view.setVisible(False)
+        self.extra.addWidget(self.pull_view)
+
+        # The form and the instance's history share the page's body.
+        self.timeline = TimelineView()
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.removeWidget(self.form)
+        self.body = QStackedWidget()
+        self.body.addWidget(self.form)
+        self.body.addWidget(self.timeline)
+        layout.insertWidget(layout.indexOf(self.bar_anchor), self.body, 1)
+        self.history_button = QPushButton("History")
+        self.history_button.setObjectName("history")
+        self.history_button.setCheckable(True)
+        self.history_button.setMinimumHeight(TOUCH_MIN)
+        self.history_button.toggled.connect(self._on_history_toggled)
 
         self.start_stop = QPushButton("Stop")
         self.start_stop.setObjectName("start-stop")
@@ -44,11 +53,17 @@ class InstancePage(FormPage):
         self.delete_button.setObjectName("delete")
         self.delete_button.setMinimumHeight(TOUCH_MIN)
         self.delete_button.setProperty("role", "danger")
+        self.bar.addWidget(self.history_button)
         self.bar.addWidget(self.start_stop)
         self.bar.addWidget(self.delete_button)
         self.delete_button.clicked.connect(self.delete_requested)
         self.start_stop.clicked.connect(self._on_start_stop)
         self.show_status(None)
+
+    def _on_history_toggled(self, shown: bool) -> None:
+        self.body.setCurrentWidget(self.timeline if shown else self.form)
+        if shown:
+            self.history_requested.emit()
 
     def _on_start_stop(self) -> None:
         if self.status is not None and self.status.phase in (
@@ -67,12 +82,6 @@ class InstancePage(FormPage):
         self.start_stop.setText("Stop" if running else "Start")
         self.start_stop.setEnabled(running or can_start)
         pulling = status is not None and status.phase is Phase.PULLING
-        self.progress.setVisible(pulling)
-        if pulling and status is not None:
-            p = status.progress
-            if p is not None and p.total:
-                self.progress.setRange(0, 1000)
-                self.progress.setValue(int(1000 * p.current / max(p.total, 1)))
-                self.progress.setFormat(f"{_bytes(p.current)} of {_bytes(p.total)}  (%p%)")
-            else:
-                self.progress.setRange(0, 0)  # busy: the registry has not said sizes yet
+        self.pull_view.setVisible(pulling)
+        if pulling and status is not None and status.progress is not None:
+            self.pull_view.update_progress(status.progress)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QTreeView,
@@ -71,10 +72,35 @@ class MainWindow(QMainWindow):
         self.host_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.connection_label = QLabel("starting…")
         self.connection_label.setObjectName("connection-label")
+        # One header row, even at 480 px high: every pixel of height goes to the content.
         hl.addWidget(self.back_button)
         hl.addWidget(app_label)
+        nav = QWidget()
+        nav.setObjectName("nav")
+        nl = QHBoxLayout(nav)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.setSpacing(4)
+        # The host may be long (tcp://gateway-17.example.net:2376): it gives way, and its
+        # tooltip keeps the whole address.
+        self.host_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        hl.addWidget(nav)
         hl.addWidget(self.host_label, 1)
         hl.addWidget(self.connection_label)
+
+        # Sections: the configured services, and the engine's live inventory.
+        self.nav_buttons: dict[str, QPushButton] = {}
+        for key, label in (("services", "Services"), ("containers", "Containers"),
+                           ("images", "Images")):
+            button = QPushButton(label)
+            button.setObjectName(f"nav-{key}")
+            button.setCheckable(True)
+            button.setAutoExclusive(True)
+            button.setMinimumHeight(TOUCH_MIN)
+            button.setEnabled(key == "services")
+            button.clicked.connect(lambda _c=False, k=key: self.show_section(k))
+            nl.addWidget(button)
+            self.nav_buttons[key] = button
+        self.nav_buttons["services"].setChecked(True)
 
         # Services pane.
         self.model = ServicesModel("ContainerOrchestrationService", self)
@@ -130,9 +156,14 @@ class MainWindow(QMainWindow):
         cl = QVBoxLayout(central)
         cl.setContentsMargins(0, 0, 0, 0)
         cl.setSpacing(0)
+        self.sections = QStackedWidget()
+        self.sections.setObjectName("sections")
+        self.sections.addWidget(self.modes)
+        self.containers_page: QWidget | None = None
+        self.images_page: QWidget | None = None
         cl.addWidget(header)
         cl.addWidget(self.message)
-        cl.addWidget(self.modes, 1)
+        cl.addWidget(self.sections, 1)
         self.setCentralWidget(central)
         self._set_touch(touch if touch is not None else False)
         self._load_warnings = list(load_warnings or [])
@@ -165,7 +196,53 @@ class MainWindow(QMainWindow):
             self.show_message(" ".join(dict.fromkeys(warnings)), error=True)
         self.tree.setCurrentIndex(self.model.index(0, 0))
         self.pages.setCurrentWidget(self.service_page)
+        bridge.state_changed.connect(self._on_history_changed)
+        bridge.pull_progressed.connect(self._on_pull_progress)
+        if getattr(bridge, "_inventory", None) is not None:
+            self._attach_inventory(bridge)
         bridge.replay()
+
+    def _attach_inventory(self, bridge: CoreBridge) -> None:
+        from ui.inventory.containers_page import ContainersPage
+        from ui.inventory.images_page import ImagesPage
+
+        containers = ContainersPage(bridge, self.orch)
+        containers.open_instance.connect(self._open_instance_from_inventory)
+        self.containers_page = containers
+        self.images_page = ImagesPage(bridge)
+        self.sections.addWidget(containers)
+        self.sections.addWidget(self.images_page)
+        for key in ("containers", "images"):
+            self.nav_buttons[key].setEnabled(True)
+
+    def show_section(self, key: str) -> None:
+        """Services (the configured instances), Containers or Images (the live engine)."""
+        target = {"services": self.modes, "containers": self.containers_page,
+                  "images": self.images_page}.get(key)
+        if target is None:
+            return
+        if key != "services" and not self._may_leave():
+            self.nav_buttons["services"].setChecked(True)
+            return
+        self.sections.setCurrentWidget(target)
+        self.nav_buttons[key].setChecked(True)
+        self.back_button.setVisible(key == "services" and bool(self._touch)
+                                    and self.narrow.currentWidget() is self.pages)
+
+    def _open_instance_from_inventory(self, name: str) -> None:
+        self.show_section("services")
+        self.select_instance(name)
+        self._show_pages()
+
+    def _on_history_changed(self, status: InstanceStatus) -> None:
+        page = self.instance_page
+        if page is not None and page.name == status.name and page.timeline.isVisible():
+            page.timeline.set_entries(self.orch.history(status.name))
+
+    def _on_pull_progress(self, name: str, progress: object) -> None:
+        page = self.instance_page
+        if page is not None and page.name == name:
+            page.pull_view.update_progress(progress)  # type: ignore[arg-type]
 
     def show_load_error(self, text: str) -> None:
         """The core could not be loaded: say why, in the window, instead of a stack trace."""
@@ -328,6 +405,8 @@ class MainWindow(QMainWindow):
         page.show_status(self.orch.status(name) or self.model.status(name))
         page.apply_requested.connect(self.apply_instance)
         page.delete_requested.connect(self.delete_instance)
+        page.history_requested.connect(
+            lambda: page.timeline.set_entries(self.orch.history(name)))
         page.start_requested.connect(lambda: self._run(self.orch.start_container(name), page))
         page.stop_requested.connect(lambda: self._run(self.orch.stop_container(name), page))
         self.pages.addWidget(page)

@@ -1,6 +1,6 @@
 """The engine's inventory in the GUI: every container and image, live, with logs and history.
 
-``InventoryBridge`` re-emits the core inventory's events on the GUI thread; ``ContainersPage``
+``CoreBridge`` re-emits the core inventory's events on the GUI thread; ``ContainersPage``
 and ``ImagesPage`` are pages for the main window's stack; ``LogsDialog``, ``TimelineView`` and
 ``PullProgressView`` are pieces the instance page can use too.
 """

@@ -43,8 +43,8 @@ from PySide6.QtWidgets import (
 from app.inventory.feed import FeedState
 from app.inventory.rows import ContainerRow
 from ui.badge_delegate import ROW_HEIGHT, BadgeDelegate
+from ui.bridge import CoreBridge, error_sentence
 from ui.inventory import AMBER, DASH, GREEN, GREY, RED, clock, short_id, state_colour
-from ui.inventory.bridge import InventoryBridge, error_sentence
 from ui.inventory.containers_model import (
     COLUMNS,
     CREATED,
@@ -353,13 +353,13 @@ class ContainerDetails(QFrame):
 class ContainersPage(QWidget):
     """The live list of every container, engine errors shown as errors.
 
-    Embed with ``ContainersPage(InventoryBridge(inventory), orchestrator)``; connect
+    Embed with ``ContainersPage(CoreBridge(inventory=inventory), orchestrator)``; connect
     :attr:`open_instance` to select that instance in the services tree.
     """
 
     open_instance = Signal(str)
 
-    def __init__(self, bridge: InventoryBridge, orchestrator: Any = None,
+    def __init__(self, bridge: CoreBridge, orchestrator: Any = None,
                  parent: QWidget | None = None, *,
                  logs_opener: Callable[..., Any] | None = None) -> None:
         super().__init__(parent)

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 
 from app.inventory.feed import FeedState
 from app.inventory.rows import ImageRow
+from ui.bridge import CoreBridge, error_sentence
 from ui.inventory import human_size
-from ui.inventory.bridge import InventoryBridge, error_sentence
 from ui.inventory.containers_page import (
     NARROW_WIDTH,
     TOUCH_MIN,
@@ -47,9 +47,9 @@ NARROW_HIDDEN = (ID, CREATED)
 
 
 class ImagesPage(QWidget):
-    """Embed with ``ImagesPage(inventory_bridge)`` (the same bridge as the containers page)."""
+    """Embed with ``ImagesPage(core_bridge)`` (the same bridge as the containers page)."""
 
-    def __init__(self, bridge: InventoryBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("images-page")
         self.bridge = bridge

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.inventory.logs import format_line
-from ui.inventory.bridge import error_sentence
+from ui.bridge import error_sentence
 
 MAX_LINES = 10_000
 FLUSH_MS = 100  # appends are batched: at most one repaint of the log per 100 ms
@@ -206,7 +206,8 @@ class LogsDialog(QDialog):
         button.setToolTip(tip)
         button.setStyleSheet(
             "QPushButton:checked { background: #d6e4f7; border: 2px solid #0b5cad;"
-            " color: #0b3d73; font-weight: bold; }")
+            " color: #0b3d73; }")
+        button.setMinimumWidth(button.fontMetrics().horizontalAdvance(f"✓ {text}") + 40)
 
         def show(checked: bool) -> None:
             button.setText(("✓ " if checked else "") + text)

@@ -43,8 +43,12 @@ def _bar(name: str, chunk: str = "#8fb3e8") -> QProgressBar:
     return bar
 
 
+_CHUNK_BUSY = "#8fb3e8"
+_CHUNK_DONE = "#9fd3ae"
+
+
 class _LayerRow:
-    __slots__ = ("bar", "id_label", "last", "status_label")
+    __slots__ = ("bar", "done", "id_label", "last", "status_label")
 
     def __init__(self, grid: QGridLayout, row: int, layer_id: str) -> None:
         self.id_label = QLabel(short_id(layer_id))
@@ -55,6 +59,7 @@ class _LayerRow:
         self.status_label.setMinimumWidth(150)
         self.bar = _bar("pull-layer-bar")
         self.last: tuple[str, int, int] | None = None
+        self.done = False
         grid.addWidget(self.id_label, row, 0)
         grid.addWidget(self.status_label, row, 1)
         grid.addWidget(self.bar, row, 2)
@@ -75,6 +80,10 @@ class _LayerRow:
             value, text = 0, "waiting"
         self.bar.setValue(value)
         self.bar.setFormat(text)
+        done = layer.status in _DONE
+        if done != self.done:  # a style sheet is costly: only when the layer finishes
+            self.done = done
+            self.bar.setStyleSheet(_BAR_STYLE.format(chunk=_CHUNK_DONE if done else _CHUNK_BUSY))
         return True
 
     def remove(self, grid: QGridLayout) -> None:
