@@ -248,3 +248,41 @@ def test_services_model_passes_the_model_tester(qtmodeltester: object) -> None:
 def test_window_can_close_with_the_app(qtbot: QtBot, window: MainWindow) -> None:
     window.close()
     assert QApplication.instance() is not None
+
+
+def test_containers_section_follows_the_engine(qtbot: QtBot, tmp_path: Path,
+                                               test_env: TestEnv,
+                                               docker_client: docker.DockerClient) -> None:
+    from app.inventory.feed import Inventory
+    from ui.inventory.containers_model import ID_ROLE
+
+    orch = make_orchestrator(tmp_path, test_env)
+    inventory = Inventory(orch)
+    bridge = CoreBridge(orch, inventory)
+    threadguard.forbid_current_thread()
+    win = MainWindow(bridge)
+    win.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
+    qtbot.addWidget(win)
+    orch.start()
+    inventory.start()
+    try:
+        win.resize(1280, 800)
+        win.show()
+        win.show_section("containers")
+        page = win.containers_page
+        assert page is not None
+        model = page.model  # type: ignore[attr-defined]
+
+        def ids() -> set[str]:
+            return {str(model.index(r, 0).data(ID_ROLE)) for r in range(model.rowCount())}
+        by_hand = docker_client.containers.run(test_env.image, ["sleep", "300"], detach=True,
+                                               init=True, name="moorings-test-gui-by-hand")
+        qtbot.waitUntil(lambda: by_hand.id in ids(), timeout=10_000)
+        by_hand.remove(force=True)
+        qtbot.waitUntil(lambda: by_hand.id not in ids(), timeout=10_000)
+        assert "Live" in page.findChild(QLabel, "inventory-status").text()
+    finally:
+        threadguard.allow_current_thread()
+        inventory.stop(0)
+        bridge.detach()
+        orch.stop()

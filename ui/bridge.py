@@ -7,11 +7,14 @@ re-emits it there, so every receiver, a bound slot or a plain lambda, runs on th
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
 from app.orchestrator.events import (
     ConnectionChanged,
@@ -25,6 +28,10 @@ if TYPE_CHECKING:
     from app.inventory.feed import FeedState
     from app.inventory.rows import ContainerRow, ImageRow
     from app.orchestrator.service import Orchestrator
+
+
+# How long one turn of the event loop may spend re-emitting core events.
+DRAIN_BUDGET_S = 0.008
 
 
 class InventoryLike(Protocol):
@@ -59,7 +66,7 @@ class CoreBridge(QObject):
     images_changed = Signal(object)        # tuple[ImageRow, ...]
     feed_state = Signal(object)            # FeedState
 
-    _incoming = Signal(object)             # any core event, queued home to the GUI thread
+    _incoming = Signal()                   # "events are waiting": queued to the GUI thread
     _deliver = Signal(object, object)      # callback, future: settled futures come home here
 
     def __init__(self, orchestrator: Orchestrator | None = None,
@@ -68,7 +75,10 @@ class CoreBridge(QObject):
         super().__init__(parent)
         self._orch = orchestrator
         self._inventory: InventoryLike | None = None
-        self._incoming.connect(self._dispatch, Qt.ConnectionType.QueuedConnection)
+        self._pending: deque[object] = deque()
+        self._pending_lock = threading.Lock()
+        self._drain_scheduled = False
+        self._incoming.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
         if orchestrator is not None:
             orchestrator.add_listener(self._on_core_event)
@@ -103,10 +113,33 @@ class CoreBridge(QObject):
             self._inventory.remove_listener(self._on_core_event)
 
     def _on_core_event(self, event: object) -> None:
-        # Any thread: only a queued signal leaves here, never a widget call.
-        self._incoming.emit(event)
+        # Any thread: the event waits in order, and one queued signal wakes the GUI thread.
+        with self._pending_lock:
+            self._pending.append(event)
+            wake = not self._drain_scheduled
+            self._drain_scheduled = True
+        if wake:
+            self._incoming.emit()
 
-    @Slot(object)
+    @Slot()
+    def _drain(self) -> None:
+        """Re-emit waiting events in order, for at most a few milliseconds at a time.
+
+        A burst (300 containers starting at once) would otherwise hold the event loop for as
+        long as all its updates take; yielding keeps input and painting responsive.
+        """
+        started = time.perf_counter()
+        while True:
+            with self._pending_lock:
+                if not self._pending:
+                    self._drain_scheduled = False
+                    return
+                event = self._pending.popleft()
+            self._dispatch(event)
+            if time.perf_counter() - started > DRAIN_BUDGET_S:
+                QTimer.singleShot(0, self, self._drain)
+                return
+
     def _dispatch(self, event: object) -> None:
         from app.inventory.feed import FeedState, ImagesChanged, RowAdded, RowChanged, RowRemoved
 

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QPainter, QResizeEvent
@@ -452,9 +453,15 @@ class ContainersPage(QWidget):
         self.filter.textChanged.connect(self._on_filter)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         self.table.clicked.connect(lambda idx: self._on_current(idx, QModelIndex()))
-        self.model.rowsInserted.connect(self._update_count)
-        self.model.rowsRemoved.connect(self._update_count)
-        self.model.modelReset.connect(self._update_count)
+        # The count and the Name column's width follow the rows, but once per burst: fitting
+        # the column measures every name, and 300 rows arriving one by one made that quadratic.
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(100)
+        self._count_timer.timeout.connect(self._update_count)
+        self.model.rowsInserted.connect(self._count_timer.start)
+        self.model.rowsRemoved.connect(self._count_timer.start)
+        self.model.modelReset.connect(self._count_timer.start)
         self.refresh_button.clicked.connect(self.refresh)
         self.retry_button.clicked.connect(self.refresh)
         d = self.details
