@@ -359,7 +359,9 @@ class Orchestrator:
                 pending.future.set_exception(EngineError("the orchestrator has stopped"))
 
     def _shutdown_threads(self) -> None:
+        """Stop the event stream and close the client (the connection state is left as is)."""
         if self._watcher is not None:
+            self._last_event_time = self._watcher.last_time
             self._watcher.stop()
             self._watcher = None
         if self._api is not None:
@@ -453,16 +455,7 @@ class Orchestrator:
         self._watcher.start()
 
     def _disconnect(self, reason: str) -> None:
-        if self._watcher is not None:
-            self._last_event_time = self._watcher.last_time
-            self._watcher.stop()
-            self._watcher = None
-        if self._api is not None:
-            try:
-                self._api.close()
-            except Exception:
-                log.debug("closing the engine client failed", exc_info=True)
-            self._api = None
+        self._shutdown_threads()
         for task in self._pulls.values():
             task.cancel.set()
         self._connection = ConnectionChanged(False, self._target.url, reason)
