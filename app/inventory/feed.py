@@ -650,8 +650,12 @@ class Inventory:
             self._rows[new.id] = new
         if old is None:
             self._emit(RowAdded(new))
-        else:
-            self._emit(RowChanged(new, changed_fields(old, new)))
+            return
+        fields = changed_fields(old, new)
+        # "Up 11 seconds" becoming "Up 41 seconds" is the clock, not a change: a heal pass
+        # over young containers would otherwise repaint every row (the row is still kept).
+        if fields != {"status_text"}:
+            self._emit(RowChanged(new, fields))
 
     def _remove_row(self, cid: str) -> None:
         with self._lock:
