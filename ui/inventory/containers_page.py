@@ -457,7 +457,7 @@ class ContainersPage(QWidget):
         # the column measures every name, and 300 rows arriving one by one made that quadratic.
         self._count_timer = QTimer(self)
         self._count_timer.setSingleShot(True)
-        self._count_timer.setInterval(100)
+        self._count_timer.setInterval(250)
         self._count_timer.timeout.connect(self._update_count)
         self.model.rowsInserted.connect(self._count_timer.start)
         self.model.rowsRemoved.connect(self._count_timer.start)
@@ -499,10 +499,15 @@ class ContainersPage(QWidget):
             self.table.setColumnHidden(col, col not in shown)
         hh = self.table.horizontalHeader()
         hh.setStretchLastSection(False)
+        # Fit columns to the rows on screen, not to all of them: measuring 300 rows through
+        # the delegate took 60 ms each time.
+        hh.setResizeContentsPrecision(0)
         interactive = QHeaderView.ResizeMode.Interactive
         for col in range(len(COLUMNS)):
             hh.setSectionResizeMode(col, interactive)
-        hh.setSectionResizeMode(STATE, QHeaderView.ResizeMode.ResizeToContents)
+        # Not ResizeToContents: that measures every row at every change (quadratic over a
+        # burst of 300 containers); the width is fitted once per burst in _update_count.
+        self._fit_state()
         lay = self.body.layout()
         assert isinstance(lay, QHBoxLayout)
         if tier == "narrow":
@@ -519,6 +524,10 @@ class ContainersPage(QWidget):
             self.details.setFixedWidth(DETAILS_WIDTH)
             lay.setStretch(0, 1)
             lay.setStretch(1, 0)
+
+    def _fit_state(self) -> None:
+        self.table.resizeColumnToContents(STATE)
+        self.table.setColumnWidth(STATE, max(110, self.table.columnWidth(STATE)))
 
     def _fit_name(self) -> None:
         """The Name column as wide as the longest name, within reason (never elided short)."""
@@ -620,6 +629,7 @@ class ContainersPage(QWidget):
         self.count_label.setText(f"{shown} of {total}" if shown != total
                                  else f"{total} container{'s' if total != 1 else ''}")
         self._fit_name()
+        self._fit_state()
         self.count_label.setToolTip(f"{shown} containers shown of {total} on the engine")
 
     # -- selection -----------------------------------------------------------------------
