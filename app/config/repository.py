@@ -29,7 +29,9 @@ ChangeListener = Callable[[str | None], None]
 class ConfigRepository:
     """Validated access to the store. Every write validates first and changes nothing on error.
 
-    Methods do disk I/O: call them from a worker thread, never from a GUI thread.
+    Writes do disk I/O: call them from a worker thread, never from a GUI thread. Reads never
+    wait: a write builds a new snapshot and swaps it in only once it is on disk, so a reader
+    (the GUI thread) sees the old or the new configuration and never blocks behind an fsync.
     """
 
     def __init__(self, store: ConfigStore, catalog: Catalog) -> None:
@@ -54,32 +56,28 @@ class ConfigRepository:
         return self._catalog.by_pid(SERVICE_PID)
 
     def service_values(self) -> dict[str, Scalar]:
-        with self._lock:
-            base = default_values(self.service_descriptor())
-            base.update(self._data.service)
-            return base
+        base = default_values(self.service_descriptor())
+        base.update(self._data.service)
+        return base
 
     def instance_names(self) -> list[str]:
-        with self._lock:
-            return sorted(self._data.instances)
+        return sorted(self._data.instances)
 
     def instances(self) -> list[InstanceConfig]:
-        with self._lock:
-            return [self._instance(n) for n in sorted(self._data.instances)]
+        data = self._data  # one snapshot for the whole list
+        return [self._instance(n, data) for n in sorted(data.instances)]
 
     def instance(self, name: str) -> InstanceConfig:
-        with self._lock:
-            return self._instance(name)
+        return self._instance(name)
 
-    def _instance(self, name: str) -> InstanceConfig:
-        stored = self._data.instances[name]
+    def _instance(self, name: str, data: StoredConfig | None = None) -> InstanceConfig:
+        stored = (data or self._data).instances[name]
         base = default_values(self._catalog.by_pid(stored.factory))
         base.update(stored.properties)
         return InstanceConfig(name, stored.factory, base)
 
     def has_instance(self, name: str) -> bool:
-        with self._lock:
-            return name in self._data.instances
+        return name in self._data.instances
 
     # -- checking --------------------------------------------------------------------------
     def check_instance(self, name: str, values: Mapping[str, object],
@@ -94,10 +92,9 @@ class ConfigRepository:
                                "'_', '.' or '-', starting with a letter or digit.", None, None)]
         result = validate(self._catalog.by_pid(factory), {}, name)
         errors.extend(e for e in result.errors if e.field_id == "name")
-        with self._lock:
-            if name in self._data.instances:
-                errors.append(FieldError("name", "Name", f"An instance named {name} already "
-                                         "exists; choose another name.", name, name))
+        if name in self._data.instances:
+            errors.append(FieldError("name", "Name", f"An instance named {name} already "
+                                     "exists; choose another name.", name, name))
         return errors
 
     # -- writing ---------------------------------------------------------------------------
@@ -113,7 +110,7 @@ class ConfigRepository:
         for comp in self._catalog.components:
             secret_ids |= comp.secret_ids()
         self._store.save(data, secret_ids)
-        self._data = data
+        self._data = data  # the swap readers see; ``data`` is never changed afterwards
 
     def _copy(self) -> StoredConfig:
         return StoredConfig(
