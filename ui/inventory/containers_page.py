@@ -518,7 +518,7 @@ class ContainersPage(QWidget):
             lay.setStretch(1, 1)
         else:
             hh.setSectionResizeMode(IMAGE, QHeaderView.ResizeMode.Stretch)
-            for col, width in ((PORTS, 140), (MANAGED, 140), (CREATED, 130), (STARTED, 130)):
+            for col, width in ((PORTS, 230), (MANAGED, 180), (CREATED, 130), (STARTED, 130)):
                 self.table.setColumnWidth(col, width)
             self._fit_name()
             self.details.setFixedWidth(DETAILS_WIDTH)
