@@ -30,6 +30,7 @@ screenshots: bootstrap
 	for size in 800x480 1280x800; do \
 	  xvfb-run -a -s "-screen 0 $${size}x24" $(VENV)/bin/python scripts/screenshots.py || exit 1; \
 	done
+	xvfb-run -a -s "-screen 0 800x480x24" $(VENV)/bin/python scripts/keyboard_screenshot.py
 
 # Benchmarks: scripts that print medians and ratios (see docs/benchmarks.md).
 bench: bootstrap
