@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from app.orchestrator.events import ConnectionChanged
 from app.orchestrator.state import InstanceStatus
 from ui.badge_delegate import BadgeDelegate
+from ui.dialogs import ask
 from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
 
 if TYPE_CHECKING:
@@ -416,12 +416,7 @@ class MainWindow(QMainWindow):
     # -- flows ---------------------------------------------------------------------------
     def confirm(self, title: str, text: str, yes: str) -> bool:
         """Ask a yes/no question (tests replace this method)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
-        box.setObjectName("confirm")
-        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        return box.clickedButton() is ok
+        return ask(self, title, text, yes)
 
     def open_factory_dialog(self) -> FactoryDialog:
         from ui.factory_dialog import FactoryDialog

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -16,6 +15,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.inventory.rows import ContainerRow, PortInfo
 from ui.inventory import DASH, clock, short_clock, short_id, state_colour
+from ui.inventory.table_base import RowsTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -85,39 +85,21 @@ def managed_text(row: ContainerRow) -> str:
     return "Moorings" if row.managed else DASH
 
 
-class ContainersModel(QAbstractTableModel):
+class ContainersModel(RowsTableModel):
     """Rows keep the order they arrived in; a :class:`ContainersProxy` sorts and filters.
 
     :meth:`load` resets the model the first time only; afterwards every change is an insert,
     a remove or a ``dataChanged`` limited to the cells of the fields that changed.
     """
 
+    columns = COLUMNS
+
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[ContainerRow] = []
         self._index: dict[str, int] = {}
-        self._loaded = False
         self._bold = QFont()
         self._bold.setBold(True)
-
-    # -- structure ---------------------------------------------------------------------
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(COLUMNS) \
-                and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):

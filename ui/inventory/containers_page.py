@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QScrollArea,
     QScroller,
@@ -45,6 +44,7 @@ from app.inventory.feed import FeedState
 from app.inventory.rows import ContainerRow
 from ui.badge_delegate import ROW_HEIGHT, BadgeDelegate
 from ui.bridge import CoreBridge, error_sentence
+from ui.dialogs import ask
 from ui.inventory import AMBER, DASH, GREEN, GREY, RED, clock, short_id, state_colour
 from ui.inventory.containers_model import (
     COLUMNS,
@@ -669,12 +669,7 @@ class ContainersPage(QWidget):
     # -- actions -------------------------------------------------------------------------
     def confirm(self, title: str, text: str, yes: str) -> bool:
         """Ask a yes/no question (tests replace this method)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
-        box.setObjectName("confirm")
-        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        return box.clickedButton() is ok
+        return ask(self, title, text, yes)
 
     def _act(self, verb: str) -> None:
         row = self.details.row

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.inventory.rows import ImageRow
 from ui.inventory import DASH, clock, human_size, short_clock, short_id
+from ui.inventory.table_base import RowsTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -38,32 +39,15 @@ def image_title(row: ImageRow) -> str:
     return short_id(ref) if ref == row.id else ref
 
 
-class ImagesModel(QAbstractTableModel):
+class ImagesModel(RowsTableModel):
     """:meth:`set_images` (the whole list, as ``ImagesChanged`` brings it) resets the model the
     first time only; afterwards it removes, inserts and changes rows one by one."""
+
+    columns = IMAGE_COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[ImageRow] = []
-        self._loaded = False
-
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(IMAGE_COLUMNS)
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and 0 <= section < len(IMAGE_COLUMNS) \
-                and role == Qt.ItemDataRole.DisplayRole:
-            return IMAGE_COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.inventory.feed import FeedState
 from app.inventory.rows import ImageRow
 from ui.bridge import CoreBridge, error_sentence
+from ui.dialogs import ask
 from ui.inventory import human_size
 from ui.inventory.containers_page import (
     NARROW_WIDTH,
@@ -230,12 +230,7 @@ class ImagesPage(QWidget):
 
     def confirm(self, title: str, text: str, yes: str) -> bool:
         """Ask a yes/no question (tests replace this method)."""
-        box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=self)
-        box.setObjectName("confirm")
-        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        return box.clickedButton() is ok
+        return ask(self, title, text, yes)
 
     def remove_selected(self) -> None:
         row = self.selected
