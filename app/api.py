@@ -27,6 +27,7 @@ from app.engine.spec import (
 )
 from app.engine.spec import spec_from_values as _spec_from_values
 from app.fields.lists import join_list
+from app.inventory.rows import split_image
 from app.metatype import INSTANCE_FACTORY_PID
 from app.orchestrator.events import Listener
 from app.orchestrator.service import Orchestrator
@@ -228,18 +229,6 @@ class ImageInstanceDescriptor:
     labels: Mapping[str, str]
 
 
-def split_reference(ref: str) -> tuple[str, str]:
-    """``host:5000/app:1`` -> (``host:5000/app``, ``1``); the port is not a tag (Kura's bug)."""
-    if "@" in ref:
-        name, digest = ref.split("@", 1)
-        return name, digest
-    slash = ref.rfind("/")
-    colon = ref.rfind(":")
-    if colon > slash:
-        return ref[:colon], ref[colon + 1:]
-    return ref, ""
-
-
 class ContainerOrchestrationService:
     """What a plugin uses to manage containers through Moorings."""
 
@@ -263,7 +252,7 @@ class ContainerOrchestrationService:
             out = []
             for row in api.containers(all=True):
                 labels = row.get("Labels") or {}
-                image, tag = split_reference(str(row.get("Image", "")))
+                image, tag = split_image(str(row.get("Image", "")))
                 ports = tuple(
                     ContainerPort(int(p.get("PrivatePort", 0)), int(p.get("PublicPort", 0)),
                                   str(p.get("Type", "tcp")), p.get("IP") or None)
@@ -284,7 +273,7 @@ class ContainerOrchestrationService:
             for img in api.images():
                 tags = img.get("RepoTags") or ["<none>:<none>"]
                 for ref in tags:
-                    name, tag = split_reference(ref)
+                    name, tag = split_image(ref)
                     out.append(ImageInstanceDescriptor(
                         str(img["Id"]), name, tag, int(img.get("Size", 0)),
                         int(img.get("Created", 0)), dict(img.get("Labels") or {})))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,10 +30,3 @@ class Command:
 
     def __lt__(self, other: Command) -> bool:
         return (self.priority, self.seq) < (other.priority, other.seq)
-
-
-@dataclass(frozen=True)
-class EngineEventNote:
-    """An engine event handed from the watcher thread to the reconcile thread."""
-
-    raw: Mapping[str, Any]
