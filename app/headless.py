@@ -14,9 +14,9 @@ from app.config.store import ConfigStore
 from app.errors import StoreError
 from app.metatype import load_catalog
 from app.orchestrator.events import ConnectionChanged, Event, InstanceRemoved
-from app.orchestrator.lock import FolderLock
+from app.orchestrator.lock import claim_folder
 from app.orchestrator.service import Orchestrator
-from app.paths import config_dir, ensure_dir
+from app.paths import config_dir
 
 log = logging.getLogger("moorings")
 
@@ -40,9 +40,7 @@ def run_headless(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     folder = config_dir(args.config_dir)
     try:
-        ensure_dir(folder)
-        lock = FolderLock(folder)
-        lock.acquire()
+        lock = claim_folder(folder)
     except StoreError as exc:
         log.error("%s", exc)
         return 3

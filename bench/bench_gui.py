@@ -90,9 +90,9 @@ def bench_start(runs: int) -> None:
 def bench_stall() -> None:
     from harness import TestEnv, cleanup_test_objects, docker_client
     from orchestration import instance_values, make_orchestrator, registry_values
-    from PySide6.QtCore import QElapsedTimer, QTimer
     from PySide6.QtWidgets import QApplication
     from slow_registry import SlowRegistry
+    from stall import StallMeter
 
     from app.orchestrator.state import Phase
     from ui.application import load_style
@@ -114,19 +114,8 @@ def bench_stall() -> None:
         window.show()
         orch.start()
         gc.freeze()  # as ui/application.py does once the core is attached
-        gaps: list[float] = []
-        clock = QElapsedTimer()
-        clock.start()
-        last = [clock.nsecsElapsed()]
-
-        def tick() -> None:
-            now = clock.nsecsElapsed()
-            gaps.append((now - last[0]) / 1e6)
-            last[0] = now
-        timer = QTimer()
-        timer.setInterval(5)
-        timer.timeout.connect(tick)
-        timer.start()
+        meter = StallMeter()
+        meter.start()
         tag = f"slow-{time.monotonic_ns()}"
         names = [f"moorings-test-stall-{i:02d}" for i in range(20)]
         orch.create_instance("moorings-test-stall-pull", registry_values(
@@ -146,7 +135,7 @@ def bench_stall() -> None:
             if done and pull is not None and pull.phase is not Phase.PULLING:
                 break
             time.sleep(0.001)
-        timer.stop()
+        meter.stop()
         for n in [*names, "moorings-test-stall-pull"]:
             orch.delete_instance(n)
         orch.reconcile().result(120)
@@ -154,10 +143,9 @@ def bench_stall() -> None:
         bridge.detach()
         window.close()
     cleanup_test_objects(client)
-    worst = max(gaps) - 5 if gaps else 0.0
-    over = sorted(gaps)[int(len(gaps) * 0.99)] - 5 if gaps else 0.0
     print(f"event loop while pulling through a slow registry and creating 20 containers: "
-          f"{len(gaps)} ticks of 5 ms, longest stall {worst:.1f} ms, p99 {over:.1f} ms "
+          f"{len(meter.gaps)} ticks of 5 ms, longest stall {meter.longest_stall():.1f} ms, "
+          f"p99 {meter.percentile_stall(0.99):.1f} ms "
           f"(target < 50 ms)")
 
 

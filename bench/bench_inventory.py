@@ -24,11 +24,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import TestEnv, cleanup_test_objects, docker_client  # noqa: E402
 from orchestration import make_orchestrator  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from stall import StallMeter  # noqa: E402
 
 from app.inventory.feed import FeedState, Inventory  # noqa: E402
 from ui.application import load_style  # noqa: E402
@@ -150,19 +151,8 @@ def bench_first_load(env: TestEnv, folder: Path, rounds: int, count: int) -> Non
 
 def bench_stall(env: TestEnv, app: App, ids: list[str]) -> None:
     client = docker_client(env)
-    gaps: list[float] = []
-    clock = QElapsedTimer()
-    clock.start()
-    last = [clock.nsecsElapsed()]
-
-    def tick() -> None:
-        now = clock.nsecsElapsed()
-        gaps.append((now - last[0]) / 1e6)
-        last[0] = now
-    timer = QTimer()
-    timer.setInterval(5)
-    timer.timeout.connect(tick)
-    timer.start()
+    meter = StallMeter()
+    meter.start()
 
     def churn() -> None:
         with ThreadPoolExecutor(4) as pool:
@@ -174,10 +164,11 @@ def bench_stall(env: TestEnv, app: App, ids: list[str]) -> None:
         app.pump()
         time.sleep(0.001)
     app.wait(lambda: not (set(ids) & app.ids()), 30)
-    timer.stop()
+    meter.stop()
     client.close()
-    print(f"event loop while {len(ids)} containers start and are removed: {len(gaps)} ticks "
-          f"of 5 ms, longest stall {max(gaps) - 5:.1f} ms, p99 {pct(gaps, 0.99) - 5:.1f} ms "
+    print(f"event loop while {len(ids)} containers start and are removed: {len(meter.gaps)} "
+          f"ticks of 5 ms, longest stall {meter.longest_stall():.1f} ms, p99 "
+          f"{meter.percentile_stall(0.99):.1f} ms "
           "(target < 50 ms)")
 
 

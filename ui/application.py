@@ -7,16 +7,17 @@ import argparse
 import gc
 import logging
 import os
+import signal
 import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from app.errors import StoreError
-from app.orchestrator.lock import FolderLock
-from app.paths import config_dir, ensure_dir
+from app.orchestrator.lock import claim_folder
+from app.paths import config_dir
 
 if TYPE_CHECKING:
     from app.orchestrator.service import Orchestrator
@@ -89,9 +90,7 @@ def run_window(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     folder = config_dir(args.config_dir)
     try:
-        ensure_dir(folder)
-        lock = FolderLock(folder)
-        lock.acquire()
+        lock = claim_folder(folder)
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -140,6 +139,14 @@ def run_window(args: argparse.Namespace) -> int:
         # Everything made so far lives as long as the window: keep the collector from walking
         # it again and again (its full passes showed up as stalls of the event loop).
         gc.freeze()
+
+    # Ctrl-C in a terminal, or SIGTERM from a service manager, closes the window cleanly.
+    # Python runs signal handlers only between bytecodes, so a timer wakes it now and then.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
 
     loader = CoreLoader(folder)
     loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)

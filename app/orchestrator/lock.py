@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from app.errors import StoreError
+from app.paths import ensure_dir
 
 LOCK_NAME = "orchestrator.lock"
 
@@ -51,3 +52,11 @@ class FolderLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def claim_folder(folder: Path) -> FolderLock:
+    """Create the configuration folder if needed and hold its lock; StoreError says why not."""
+    ensure_dir(folder)
+    lock = FolderLock(folder)
+    lock.acquire()
+    return lock
