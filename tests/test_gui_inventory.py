@@ -38,11 +38,11 @@ from ui.bridge import CoreBridge
 from ui.inventory.containers_model import (
     COLUMNS,
     CREATED,
+    ID_ROLE,
     IMAGE,
     MANAGED,
     NAME,
     PORTS,
-    ROW_ROLE,
     SORT_ROLE,
     STARTED,
     STATE,
@@ -243,7 +243,7 @@ def test_containers_model_passes_the_model_tester(qtmodeltester: Any) -> None:
     for r in range(model.rowCount()):
         for c in range(model.columnCount()):
             for role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole,
-                         Qt.ItemDataRole.ForegroundRole, ROW_ROLE, SORT_ROLE):
+                         Qt.ItemDataRole.ForegroundRole, ID_ROLE, SORT_ROLE):
                 model.index(r, c).data(role)
 
 
@@ -302,7 +302,8 @@ def test_display_sort_and_roles() -> None:
     assert model.index(web, IMAGE).data() == "nginx:1.25"
     assert model.index(old, STARTED).data() == "—"
     assert isinstance(model.index(web, CREATED).data(SORT_ROLE), float)
-    assert model.index(web, NAME).data(ROW_ROLE) == WEB
+    assert model.index(web, NAME).data(ID_ROLE) == WEB.id
+    assert model.row_at(web) == WEB
     red = model.index(old, STATE).data(Qt.ItemDataRole.ForegroundRole).color().name()
     green = model.index(web, STATE).data(Qt.ItemDataRole.ForegroundRole).color().name()
     assert (red, green) == ("#b00020", "#1b7f3b")
@@ -392,12 +393,16 @@ def test_feed_states_in_the_status_line(
         inventory.set_state(FeedState("stale", since, "the engine does not answer"))
     assert "Stale since 10:22:05 — the engine does not answer" in status.text()
     assert table.property("stale") == "true"
-    assert page.delegate.stale
+    web_state = page.model.index(page.model.row_of(WEB.id), STATE)
+
+    def state_colour_of_web() -> str:
+        return str(web_state.data(Qt.ItemDataRole.ForegroundRole).color().name())
+    assert state_colour_of_web() == "#5f6368"  # running, but greyed: what it last was
     assert table.isVisible()  # the last known rows stay, greyed
     with qtbot.waitSignal(page.bridge.feed_state):
         inventory.set_state(LIVE)
     assert table.property("stale") == "false"
-    assert not page.delegate.stale
+    assert state_colour_of_web() == "#1b7f3b"
 
 
 def test_engine_error_replaces_the_table(

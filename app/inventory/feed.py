@@ -49,6 +49,17 @@ REPLAY_MARGIN_S = 1.0
 # long has passed (then the listing wins: the event was superseded by one still to come).
 EXPECT_WINDOW_S = 2.0
 REFILL_DELAY_S = 0.1
+# The fill-in listing asks for every container the last events touched in one request (the
+# engine filters its whole list for each request: one per container made a burst of 300
+# starts cost 300 listings), in chunks that keep the request's URL short.
+FILL_IN_CHUNK = 100
+# The row changes at once from the event; its fill-in listing waits this long so that one
+# request covers the burst of events that usually follows (create, start; die, destroy).
+FILL_IN_DELAY_S = 0.05
+# No event names images: creating and destroying containers marks them for a new listing,
+# made once the burst has gone quiet for this long (at most IMAGES_MAX_DELAY_S after the first).
+IMAGES_QUIET_S = 0.3
+IMAGES_MAX_DELAY_S = 2.0
 
 # Container actions that change what a row shows; others (exec_*, attach, resize, top,
 # archive, commit...) fire often (a health check runs an exec every interval) and change none.
@@ -183,10 +194,14 @@ class Inventory:
         self._next_heal: float | None = None
         self._lazy: deque[str] = deque()
         self._touched: dict[str, None] = {}
+        self._flush_due: float | None = None
         # What the last event said each container's listing must show, and until when.
         self._expect: dict[str, tuple[Callable[[ContainerRow], bool], float]] = {}
         self._refill: dict[str, float] = {}
         self._images_dirty = False
+        self._images_due: float | None = None  # when to list the images again
+        self._images_first_dirty = 0.0
+        self._users_dirty = False  # which containers use which image may have changed
         self._raw_images: list[Mapping[str, Any]] = []
         self._image_of: dict[str, str] = {}
 
@@ -474,7 +489,10 @@ class Inventory:
                     self._on_connection(it)
                 else:
                     self._run_task(it)
-            self._flush()
+            if self._touched and self._flush_due is None:
+                self._flush_due = time.monotonic() + FILL_IN_DELAY_S
+            elif self._flush_due is not None and time.monotonic() >= self._flush_due:
+                self._flush()  # events keep coming: do not let them starve the fill-in
 
     def _next_item(self) -> _Item | None:
         """The next queued item; between items: listing again what lagged behind its events,
@@ -482,8 +500,8 @@ class Inventory:
         now = time.monotonic()
         timeout: float | None = None
         if self._connected:
-            due = [t for t in (self._next_heal, min(self._refill.values(), default=None))
-                   if t is not None]
+            due = [t for t in (self._next_heal, min(self._refill.values(), default=None),
+                               self._images_due, self._flush_due) if t is not None]
             if self._lazy:
                 timeout = 0.0
             elif due:
@@ -495,12 +513,17 @@ class Inventory:
         if not self._connected:
             return None
         now = time.monotonic()
+        if self._flush_due is not None and now >= self._flush_due:
+            self._flush()
+            return None
         ready = [cid for cid, at in self._refill.items() if at <= now]
         if ready:
             for cid in ready:
                 del self._refill[cid]
                 self._touched[cid] = None
             self._flush()
+        elif self._images_due is not None and now >= self._images_due:
+            self._refresh_images()
         elif self._lazy:
             self._inspect_started(self._lazy.popleft())
         elif self._next_heal is not None and now >= self._next_heal:
@@ -566,6 +589,7 @@ class Inventory:
         self._lazy.clear()
         self._refill.clear()
         self._expect.clear()
+        self._images_due = None  # the listing after the reconnection covers the images
         reason = conn.reason or "the engine is not connected"
         if self._loaded:
             # The rows stay: they are what the engine last said, marked as such.
@@ -609,6 +633,7 @@ class Inventory:
         self._touched.clear()
         self._raw_images = list(images)
         self._images_dirty = False
+        self._images_due = None
         self._publish_images()
         first = not self._loaded
         self._loaded = True
@@ -628,7 +653,10 @@ class Inventory:
         with self._lock:
             old = self._rows.get(cid)
         new = row_from_listing(item, self._orch.store_id, previous=old)
-        self._image_of[cid] = str(item.get("ImageID") or "")
+        image_id = str(item.get("ImageID") or "")
+        if self._image_of.get(cid) != image_id:
+            self._image_of[cid] = image_id
+            self._users_dirty = True
         expected = self._expect.get(cid)
         if expected is not None and old is not None:
             agrees, until = expected
@@ -648,6 +676,8 @@ class Inventory:
             return
         with self._lock:
             self._rows[new.id] = new
+        if old is None or old.name != new.name:
+            self._users_dirty = True
         if old is None:
             self._emit(RowAdded(new))
             return
@@ -660,7 +690,8 @@ class Inventory:
     def _remove_row(self, cid: str) -> None:
         with self._lock:
             old = self._rows.pop(cid, None)
-        self._image_of.pop(cid, None)
+        if self._image_of.pop(cid, None) is not None:
+            self._users_dirty = True
         self._expect.pop(cid, None)
         self._refill.pop(cid, None)
         if old is not None:
@@ -680,7 +711,7 @@ class Inventory:
             self._touched.pop(cid, None)
             if self.row(cid) is not None:
                 self._remove_row(cid)
-                self._images_dirty = True
+                self._mark_images_dirty()
             return
         self._touched[cid] = None
         if ev.time < self._synced_at - REPLAY_MARGIN_S:
@@ -688,7 +719,7 @@ class Inventory:
         old = self.row(cid)
         self._expect_after(ev, action, detail)
         if action == "create":
-            self._images_dirty = True  # `docker run` may have pulled a new image
+            self._mark_images_dirty()  # `docker run` may have pulled a new image
             if old is None:
                 self._put_row(None, self._row_from_create(ev))
             return
@@ -748,31 +779,42 @@ class Inventory:
                             instance=instance, managed=managed, status_text="Created")
 
     def _flush(self) -> None:
-        """The fill-in listings for the containers the last events touched, then images."""
+        """The fill-in listing for the containers the last events touched, then images."""
         touched, self._touched = list(self._touched), {}
+        self._flush_due = None
         if not self._connected:
             return
-        for cid in touched:
+        for start in range(0, len(touched), FILL_IN_CHUNK):
+            chunk = touched[start:start + FILL_IN_CHUNK]
             try:
-                found = self._client().containers(all=True, filters={"id": cid})
+                found = self._client().containers(all=True, filters={"id": chunk})
             except docker.errors.APIError:
-                log.debug("listing container %s failed", cid[:12], exc_info=True)
+                log.debug("listing %d containers failed", len(chunk), exc_info=True)
                 continue
             except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
                 self._listing_failed(exc, "listing a container")
                 return
-            match = [c for c in found if c.get("Id") == cid]
-            if match:
-                self._merge_listing(match[0])
-            else:
-                self._remove_row(cid)  # gone before we asked: its destroy event is on its way
-        if self._images_dirty:
-            self._refresh_images()
-        else:
+            by_id = {str(c.get("Id", "")): c for c in found}
+            for cid in chunk:
+                item = by_id.get(cid)
+                if item is not None:
+                    self._merge_listing(item)
+                else:
+                    self._remove_row(cid)  # gone before we asked: its destroy event is coming
+        if self._users_dirty and not self._images_dirty:
             self._publish_images()
+
+    def _mark_images_dirty(self) -> None:
+        now = time.monotonic()
+        if not self._images_dirty:
+            self._images_dirty = True
+            self._images_first_dirty = now
+        self._images_due = min(now + IMAGES_QUIET_S,
+                               self._images_first_dirty + IMAGES_MAX_DELAY_S)
 
     def _refresh_images(self) -> None:
         self._images_dirty = False
+        self._images_due = None
         if not self._connected:
             return
         try:
@@ -785,6 +827,7 @@ class Inventory:
         self._publish_images()
 
     def _publish_images(self) -> None:
+        self._users_dirty = False
         users: dict[str, list[str]] = {}
         with self._lock:
             for cid, row in self._rows.items():

@@ -11,17 +11,15 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 
 from app.inventory.rows import ContainerRow, PortInfo
-from ui.inventory import DASH, clock, short_clock, short_id, state_colour
-from ui.inventory.table_base import RowsTableModel
+from ui.inventory import DASH, GREY, clock, short_clock, short_id, state_colour
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
 
-ROW_ROLE = Qt.ItemDataRole.UserRole + 1   # the ContainerRow
-ID_ROLE = Qt.ItemDataRole.UserRole + 2    # the container id
+ID_ROLE = Qt.ItemDataRole.UserRole + 2    # the container id (Name column)
 SORT_ROLE = Qt.ItemDataRole.UserRole + 3  # a value that sorts right (numbers for times)
 
 NAME, STATE, IMAGE, PORTS, MANAGED, CREATED, STARTED = range(7)
@@ -85,8 +83,12 @@ def managed_text(row: ContainerRow) -> str:
     return "Moorings" if row.managed else DASH
 
 
-class ContainersModel(RowsTableModel):
+class ContainersModel(QStandardItemModel):
     """Rows keep the order they arrived in; a :class:`ContainersProxy` sorts and filters.
+
+    The cells live in Qt's own item model, not behind a Python ``data()``: painting a table
+    asks each visible cell for seven roles, and through Python that made every repaint cost
+    ten times more while hundreds of containers changed at once.
 
     :meth:`load` resets the model the first time only; afterwards every change is an insert,
     a remove or a ``dataChanged`` limited to the cells of the fields that changed.
@@ -95,42 +97,70 @@ class ContainersModel(RowsTableModel):
     columns = COLUMNS
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[ContainerRow] = []
-        self._index: dict[str, int] = {}
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels(list(COLUMNS))
+        self._rows: dict[str, ContainerRow] = {}
+        self._items: dict[str, QStandardItem] = {}  # each row's Name cell
+        self._loaded = False
         self._bold = QFont()
         self._bold.setBold(True)
+        self._stale = False
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        row = self._rows[index.row()]
-        col = index.column()
-        if role == ROW_ROLE:
-            return row
-        if role == ID_ROLE:
-            return row.id
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(row, col)
-        if role == SORT_ROLE:
-            return self._sort_key(row, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == STATE:
-                return row.status_text or row.state_label()
-            if col == NAME:
-                return f"{row.name} ({short_id(row.id)})"
-            if col == CREATED:
-                return clock(row.created)
-            if col == STARTED:
-                return clock(row.started) if row.state == "running" else DASH
-            return self._display(row, col)
-        if role == Qt.ItemDataRole.ForegroundRole and col == STATE:
-            return QBrush(QColor(state_colour(row.state, row.exit_code, row.health)))
-        if role == Qt.ItemDataRole.FontRole and col in (NAME, STATE):
-            return self._bold
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return f"{COLUMNS[col]}: {self._display(row, col)}"
-        return None
+    def set_stale(self, stale: bool) -> None:
+        """Grey the State cells while the rows are what the engine last said (the table's
+        style greys the other cells)."""
+        if stale == self._stale:
+            return
+        self._stale = stale
+        for r in range(self.rowCount()):
+            row = self.row_at(r)
+            if row is not None:
+                self.setItemData(self.index(r, STATE), self._roles(row, STATE))
+
+    def _roles(self, row: ContainerRow, col: int) -> dict[int, object]:
+        """Everything a cell shows, for ``setItemData`` (which signals only what differs)."""
+        shown = self._display(row, col)
+        roles: dict[int, object] = {
+            Qt.ItemDataRole.DisplayRole: shown,
+            SORT_ROLE: self._sort_key(row, col),
+            Qt.ItemDataRole.ToolTipRole: self._tooltip(row, col, shown),
+            Qt.ItemDataRole.AccessibleTextRole: f"{COLUMNS[col]}: {shown}",
+        }
+        if col == STATE:
+            # A tinted cell in the state's colour, drawn by Qt itself: no Python runs while
+            # the table paints, so a busy worker thread holding the GIL cannot stall it.
+            colour = QColor(GREY if self._stale else
+                            state_colour(row.state, row.exit_code, row.health))
+            tint = QColor(colour)
+            tint.setAlpha(0 if self._stale else 34)
+            roles[Qt.ItemDataRole.ForegroundRole] = QBrush(colour)
+            roles[Qt.ItemDataRole.BackgroundRole] = QBrush(tint)
+        return roles
+
+    def _new_items(self, row: ContainerRow) -> list[QStandardItem]:
+        items = []
+        for col in range(len(COLUMNS)):
+            item = QStandardItem()
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+            for role, value in self._roles(row, col).items():
+                item.setData(value, role)
+            if col in (NAME, STATE):
+                item.setData(self._bold, Qt.ItemDataRole.FontRole)
+            items.append(item)
+        items[NAME].setData(row.id, ID_ROLE)
+        return items
+
+    @staticmethod
+    def _tooltip(row: ContainerRow, col: int, shown: str) -> str:
+        if col == STATE:
+            return row.status_text or row.state_label()
+        if col == NAME:
+            return f"{row.name} ({short_id(row.id)})"
+        if col == CREATED:
+            return clock(row.created)
+        if col == STARTED:
+            return clock(row.started) if row.state == "running" else DASH
+        return shown
 
     @staticmethod
     def _display(row: ContainerRow, col: int) -> str:
@@ -170,17 +200,18 @@ class ContainersModel(RowsTableModel):
 
     # -- access ------------------------------------------------------------------------
     def row_at(self, row: int) -> ContainerRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        item = self.item(row, NAME) if 0 <= row < self.rowCount() else None
+        return None if item is None else self._rows.get(str(item.data(ID_ROLE)))
 
     def row_for(self, container_id: str) -> ContainerRow | None:
-        i = self._index.get(container_id)
-        return None if i is None else self._rows[i]
+        return self._rows.get(container_id)
 
     def row_of(self, container_id: str) -> int:
-        return self._index.get(container_id, -1)
+        item = self._items.get(container_id)
+        return -1 if item is None else item.row()
 
     def ids(self) -> list[str]:
-        return [r.id for r in self._rows]
+        return [str(self.item(r, NAME).data(ID_ROLE)) for r in range(self.rowCount())]
 
     @property
     def loaded(self) -> bool:
@@ -192,60 +223,57 @@ class ContainersModel(RowsTableModel):
         rows = list(rows)
         if not self._loaded:
             self.beginResetModel()
-            self._rows = rows
-            self._reindex()
+            # One reset, not an insert signal per row.
+            blocked = self.blockSignals(True)
+            try:
+                self.setRowCount(0)
+                for row in rows:
+                    self._append(row)
+            finally:
+                self.blockSignals(blocked)
             self._loaded = True
             self.endResetModel()
             return
         wanted = {r.id for r in rows}
-        for cid in [c for c in self.ids() if c not in wanted]:
+        for cid in [c for c in self._rows if c not in wanted]:
             self.remove_row(cid)
         for row in rows:
             self.change_row(row)
 
+    def _append(self, row: ContainerRow) -> None:
+        items = self._new_items(row)
+        self._rows[row.id] = row
+        self._items[row.id] = items[NAME]
+        self.appendRow(items)
+
     def add_row(self, row: ContainerRow) -> None:
-        if row.id in self._index:
+        if row.id in self._rows:
             self.change_row(row)
             return
-        pos = len(self._rows)
-        self.beginInsertRows(QModelIndex(), pos, pos)
-        self._rows.append(row)
-        self._index[row.id] = pos
-        self.endInsertRows()
+        self._append(row)
 
     def change_row(self, row: ContainerRow, fields: Iterable[str] | None = None) -> None:
         """Replace the row; ``dataChanged`` only for the cells that show ``fields`` (when not
         given, or empty, the fields that differ from the row held)."""
-        i = self._index.get(row.id)
-        if i is None:
+        old = self._rows.get(row.id)
+        if old is None:
             self.add_row(row)
             return
-        old = self._rows[i]
-        self._rows[i] = row
+        self._rows[row.id] = row
         names = set(fields or ())
         if not names:
             names = {f for f in _ROW_FIELDS if getattr(old, f) != getattr(row, f)}
         columns = sorted({c for f in names for c in FIELD_COLUMNS.get(f, ())})
-        # One signal per run of adjacent columns: never the whole row for one field.
-        start = prev = -2
-        for col in [*columns, -10]:
-            if col != prev + 1:
-                if start >= 0:
-                    self.dataChanged.emit(self.index(i, start), self.index(i, prev))
-                start = col
-            prev = col
+        i = self._items[row.id].row()
+        for col in columns:
+            self.setItemData(self.index(i, col), self._roles(row, col))
 
     def remove_row(self, container_id: str) -> None:
-        i = self._index.get(container_id)
-        if i is None:
+        item = self._items.pop(container_id, None)
+        if item is None:
             return
-        self.beginRemoveRows(QModelIndex(), i, i)
-        del self._rows[i]
-        self._reindex()
-        self.endRemoveRows()
-
-    def _reindex(self) -> None:
-        self._index = {r.id: i for i, r in enumerate(self._rows)}
+        del self._rows[container_id]
+        self.removeRow(item.row())
 
 
 class ContainersProxy(QSortFilterProxyModel):
@@ -278,8 +306,8 @@ class ContainersProxy(QSortFilterProxyModel):
         if not self._needle:
             return True
         model = self.sourceModel()
-        row = model.index(source_row, 0, source_parent).data(ROW_ROLE)
-        if not isinstance(row, ContainerRow):
+        row = model.row_at(source_row) if isinstance(model, ContainersModel) else None
+        if row is None:
             return True
         haystack = (row.name, image_text(row), row.instance or "")
         return any(self._needle in h.lower() for h in haystack)
