@@ -91,11 +91,10 @@ def bench_stall() -> None:
     from harness import TestEnv, cleanup_test_objects, docker_client
     from orchestration import instance_values, make_orchestrator, registry_values
     from PySide6.QtWidgets import QApplication
-    from slow_registry import SlowRegistry
-    from stall import StallMeter
+    from stall import StallMeter, run_loop_until
 
     from app.orchestrator.state import Phase
-    from ui.application import load_style
+    from ui.application import load_style, warm_gui_modules
     from ui.bridge import CoreBridge
     from ui.main_window import MainWindow
 
@@ -105,8 +104,16 @@ def bench_stall() -> None:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setStyleSheet(load_style())
-    with tempfile.TemporaryDirectory() as tmp, \
-            SlowRegistry(env.registry, "slow", rate=200_000) as proxy:
+    warm_gui_modules()  # as the core loader does before the core attaches
+    # The slow registry runs in its own process, as a real registry would: its work is not
+    # the window's.
+    registry = subprocess.Popen([sys.executable, str(ROOT / "tests" / "slow_registry.py"),
+                                 env.registry, "slow", "--rate", "200000"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert registry.stdout is not None
+    assert registry.stdin is not None
+    address = f"127.0.0.1:{registry.stdout.readline().split()[1]}"
+    with tempfile.TemporaryDirectory() as tmp:
         orch = make_orchestrator(Path(tmp), env)
         bridge = CoreBridge(orch)
         window = MainWindow(bridge)
@@ -114,27 +121,30 @@ def bench_stall() -> None:
         window.show()
         orch.start()
         gc.freeze()  # as ui/application.py does once the core is attached
+        # The window's first frame and the engine connection come first, as at any start;
+        # what is measured is the loop while the work below runs.
+        run_loop_until(lambda: orch.connection().connected, 30)
+        run_loop_until(lambda: False, 0.5)
         meter = StallMeter()
         meter.start()
         tag = f"slow-{time.monotonic_ns()}"
         names = [f"moorings-test-stall-{i:02d}" for i in range(20)]
         orch.create_instance("moorings-test-stall-pull", registry_values(
-            env, tag=tag, **{"container.image": f"{proxy.address}/{env.image_repo}",
-                             "registry.hostname": proxy.address,
+            env, tag=tag, **{"container.image": f"{address}/{env.image_repo}",
+                             "registry.hostname": address,
                              "container.image.pull.always": True,
                              "container.image.download.retries": 1,
                              "container.image.download.timeout": 8}))
         for n in names:
             orch.create_instance(n, instance_values(env))
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            app.processEvents()
-            done = all((orch.status(n) or None) is not None and
-                       orch.status(n).phase is Phase.RUNNING for n in names)  # type: ignore[union-attr]
+
+        def finished() -> bool:
+            statuses = [orch.status(n) for n in names]
             pull = orch.status("moorings-test-stall-pull")
-            if done and pull is not None and pull.phase is not Phase.PULLING:
-                break
-            time.sleep(0.001)
+            return all(s is not None and s.phase is Phase.RUNNING for s in statuses) and \
+                pull is not None and pull.phase is not Phase.PULLING
+        # The window's own event loop runs meanwhile, as in `moorings`.
+        run_loop_until(finished, 120)
         meter.stop()
         for n in [*names, "moorings-test-stall-pull"]:
             orch.delete_instance(n)
@@ -142,11 +152,12 @@ def bench_stall() -> None:
         orch.stop()
         bridge.detach()
         window.close()
+    registry.stdin.close()
+    registry.wait(30)
     cleanup_test_objects(client)
     print(f"event loop while pulling through a slow registry and creating 20 containers: "
-          f"{len(meter.gaps)} ticks of 5 ms, longest stall {meter.longest_stall():.1f} ms, "
-          f"p99 {meter.percentile_stall(0.99):.1f} ms "
-          f"(target < 50 ms)")
+          f"{meter.summary()} (target: longest < 50 ms)")
+    meter.explain()
 
 
 def main() -> int:

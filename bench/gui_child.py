@@ -62,7 +62,7 @@ def main() -> int:
 
         loader = CoreLoader(Path(args.config_dir))
         loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)
-        loader.start()
+        QTimer.singleShot(0, loader.start)  # as run_window does
 
     def ready() -> None:
         print(f"READY {time.time():.6f}", flush=True)

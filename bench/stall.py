@@ -46,6 +46,7 @@ class StallMeter:
         self._timer.timeout.connect(self._tick)
         self._last = 0
         self._explain = os.environ.get("MOORINGS_STALL_EXPLAIN") == "1"
+        self._depth = int(os.environ.get("MOORINGS_STALL_DEPTH", "6"))  # frames per sample
         self._last_tick = time.monotonic()
         self._samples: dict[float, list[str]] = collections.defaultdict(list)
         self._stalls: list[tuple[float, float, float, float]] = []
@@ -60,6 +61,7 @@ class StallMeter:
         self._clock.start()
         self._last = self._clock.nsecsElapsed()
         self._last_tick = time.monotonic()
+        self._cpu = (time.thread_time(), time.process_time())
         self._timer.start()
         if self._explain:
             self._sampling.set()
@@ -91,7 +93,7 @@ class StallMeter:
                 continue
             frame = sys._current_frames().get(self._main)
             if frame is not None:
-                stack = traceback.format_stack(frame)[-6:]
+                stack = traceback.format_stack(frame)[-self._depth:]
                 self._samples[since].append("".join(stack))
 
     def explain(self, top: int = 5) -> None:

@@ -240,3 +240,24 @@ class SlowRegistry:
                     writer.write(b"\r\n")
                     return
                 writer.write(await reader.readexactly(size + 2))  # data and its CRLF
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the proxy as its own process (benchmarks keep its work out of the measured one):
+    prints ``PORT <n>`` once listening, serves until stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("upstream", help="host:port of the registry")
+    parser.add_argument("mode", choices=MODES)
+    parser.add_argument("--rate", type=int, default=20_000, help="bytes per second (slow)")
+    args = parser.parse_args(argv)
+    with SlowRegistry(args.upstream, args.mode, rate=args.rate) as proxy:
+        print(f"PORT {proxy.port}", flush=True)
+        sys.stdin.read()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -70,12 +70,26 @@ class CoreLoader(QObject):
             self.loaded.emit(exc)
 
 
-def load_core(folder: Path) -> Orchestrator:
-    """Import the core and read the configuration (runs on a worker thread, not the GUI's)."""
-    # Warm the page modules too, so attaching them on the GUI thread imports nothing.
+def warm_gui_modules() -> None:
+    """Import what the GUI thread will need once the core attaches (runs on the loader).
+
+    Qt types whose Python enums take milliseconds to build (first used when the tree paints
+    its first badge), and the page modules: a first import on the GUI thread stalls its event
+    loop for tens of milliseconds.
+    """
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem  # noqa: F401
+
+    import ui.bridge
     import ui.factory_dialog
     import ui.instance_page
+    import ui.inventory.containers_page
+    import ui.inventory.images_page
     import ui.service_page  # noqa: F401
+
+
+def load_core(folder: Path) -> Orchestrator:
+    """Import the core and read the configuration (runs on a worker thread, not the GUI's)."""
+    warm_gui_modules()
     from app.config.repository import ConfigRepository
     from app.config.store import ConfigStore
     from app.metatype import load_catalog
@@ -150,7 +164,9 @@ def run_window(args: argparse.Namespace) -> int:
 
     loader = CoreLoader(folder)
     loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)
-    loader.start()
+    # From the event loop's first turn: the loader's imports hold the GIL for long stretches,
+    # and the window's first frame should not wait behind them.
+    QTimer.singleShot(0, loader.start)
     try:
         code = app.exec()
     finally:

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtWidgets import QStyledItemDelegate, QWidget
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QStyleOptionViewItem
 
 ROW_HEIGHT = 48  # at least the 44 px a finger needs, plus a little air
+PILL_PADDING = 20  # the pill's width beyond its text
+PILL_MARGIN = 6  # between the pill and the cell's right edge
+
+
+def badge_column_width(view: QWidget) -> int:
+    """The width of a State column that fits every badge pill (see ui.badges)."""
+    from ui.badges import longest_badge_texts
+
+    font = QFont(view.font())
+    font.setBold(True)
+    metrics = QFontMetrics(font)
+    widest = max(metrics.horizontalAdvance(t) for t in longest_badge_texts())
+    return widest + PILL_PADDING + PILL_MARGIN + 16
 
 
 class BadgeDelegate(QStyledItemDelegate):
@@ -23,6 +41,10 @@ class BadgeDelegate(QStyledItemDelegate):
         if index.column() != 1:
             super().paint(painter, option, index)
             return
+        # QStyle's Python enums take milliseconds to build: not before the first pill, which
+        # comes after the window is on screen.
+        from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
         # Selection background first, then the pill on top of it.
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
@@ -34,10 +56,11 @@ class BadgeDelegate(QStyledItemDelegate):
         brush = index.data(Qt.ItemDataRole.ForegroundRole)
         colour = brush.color() if isinstance(brush, QBrush) else QColor("#5f6368")
         metrics = option.fontMetrics
-        width = metrics.horizontalAdvance(text) + 20
+        width = metrics.horizontalAdvance(text) + PILL_PADDING
         height = metrics.height() + 10
         rect: QRect = option.rect
-        pill = QRect(rect.right() - width - 6, rect.center().y() - height // 2, width, height)
+        pill = QRect(rect.right() - width - PILL_MARGIN, rect.center().y() - height // 2,
+                     width, height)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from app.inventory.feed import FeedState, ImagesChanged, RowAdded, RowChanged, RowRemoved
 from app.orchestrator.events import (
     ConnectionChanged,
     ContainerEvent,
@@ -25,7 +26,6 @@ from app.orchestrator.events import (
 )
 
 if TYPE_CHECKING:
-    from app.inventory.feed import FeedState
     from app.inventory.rows import ContainerRow, ImageRow
     from app.orchestrator.service import Orchestrator
 
@@ -141,8 +141,6 @@ class CoreBridge(QObject):
                 return
 
     def _dispatch(self, event: object) -> None:
-        from app.inventory.feed import FeedState, ImagesChanged, RowAdded, RowChanged, RowRemoved
-
         if isinstance(event, StateChanged):
             self.state_changed.emit(event.status)
         elif isinstance(event, PullProgressed):

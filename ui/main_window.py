@@ -22,17 +22,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.orchestrator.events import ConnectionChanged
-from app.orchestrator.state import InstanceStatus
-from ui.badge_delegate import BadgeDelegate
-from ui.dialogs import ask
+from ui.badge_delegate import BadgeDelegate, badge_column_width
 from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
 
 if TYPE_CHECKING:
     # The pages and the core are imported when the core is attached, after the window is
     # on screen: the person sees a window at once, not after the SDK and forms load.
     from app.config.repository import ConfigRepository, InstanceConfig
+    from app.orchestrator.events import ConnectionChanged
     from app.orchestrator.service import Orchestrator
+    from app.orchestrator.state import InstanceStatus
     from ui.bridge import CoreBridge
     from ui.factory_dialog import FactoryDialog
     from ui.instance_page import InstancePage
@@ -42,6 +41,14 @@ TOUCH_MIN = 44  # the smallest height a finger hits reliably (as ui.form.TOUCH_M
 
 # Below this width the panes no longer fit side by side: one pane at a time, with Back.
 TOUCH_BREAKPOINT = 900
+
+
+def _repolish(widget: QWidget) -> None:
+    """Apply the style rules that depend on a property just changed (cheaper than giving the
+    widget a style sheet of its own, which rebuilds its style each time)."""
+    style = widget.style()
+    style.unpolish(widget)
+    style.polish(widget)
 
 
 class MainWindow(QMainWindow):
@@ -114,7 +121,10 @@ class MainWindow(QMainWindow):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        # A fixed State column as wide as the widest badge: fitting it to its contents measured
+        # every row through the delegate at each "pulling n%" while a pull ran.
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
+        self.tree.header().resizeSection(1, badge_column_width(self.tree))
         self.add_button = QPushButton("+  New container")
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
@@ -310,15 +320,12 @@ class MainWindow(QMainWindow):
             self.connection_label.setText("● not connected")
             self.connection_label.setProperty("live", "false")
             self.connection_label.setToolTip(conn.reason)
-        # Bright on the dark header: readable on a panel in daylight.
-        self.connection_label.setStyleSheet(
-            "color: %s; font-weight: bold;" % ("#6ee29a" if conn.connected else "#ff9e9e"))
+        _repolish(self.connection_label)
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
         self.message.setProperty("role", "error" if error else "info")
-        self.message.setStyleSheet("padding: 6px 10px; background: %s; color: %s;" % (
-            ("#fde7ea", "#b00020") if error else ("#e8f0fe", "#1f3b73")))
+        _repolish(self.message)
         self.message.setVisible(bool(text))
 
     # -- core events ---------------------------------------------------------------------
@@ -416,6 +423,8 @@ class MainWindow(QMainWindow):
     # -- flows ---------------------------------------------------------------------------
     def confirm(self, title: str, text: str, yes: str) -> bool:
         """Ask a yes/no question (tests replace this method)."""
+        from ui.dialogs import ask
+
         return ask(self, title, text, yes)
 
     def open_factory_dialog(self) -> FactoryDialog:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from app.orchestrator.events import ConnectionChanged
-from app.orchestrator.state import InstanceStatus
 from ui.badges import badge_colour, badge_text
+
+if TYPE_CHECKING:
+    from app.orchestrator.events import ConnectionChanged
+    from app.orchestrator.state import InstanceStatus
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()  # the invalid index: Qt's default argument for "no parent"
