@@ -55,7 +55,7 @@ REFILL_DELAY_S = 0.1
 FILL_IN_CHUNK = 100
 # The row changes at once from the event; its fill-in listing waits this long so that one
 # request covers the burst of events that usually follows (create, start; die, destroy).
-FILL_IN_DELAY_S = 0.05
+FILL_IN_DELAY_S = 0.2
 # No event names images: creating and destroying containers marks them for a new listing,
 # made once the burst has gone quiet for this long (at most IMAGES_MAX_DELAY_S after the first).
 IMAGES_QUIET_S = 0.3

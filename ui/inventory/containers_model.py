@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from PySide6.QtCore import (
@@ -83,6 +84,14 @@ def managed_text(row: ContainerRow) -> str:
     return "Moorings" if row.managed else DASH
 
 
+@functools.cache
+def _state_brushes(colour: str, *, tinted: bool) -> tuple[QBrush, QBrush]:
+    """The State cell's text and background brushes for a colour (a handful, made once)."""
+    tint = QColor(colour)
+    tint.setAlpha(34 if tinted else 0)
+    return QBrush(QColor(colour)), QBrush(tint)
+
+
 class ContainersModel(QStandardItemModel):
     """Rows keep the order they arrived in; a :class:`ContainersProxy` sorts and filters.
 
@@ -129,12 +138,11 @@ class ContainersModel(QStandardItemModel):
         if col == STATE:
             # A tinted cell in the state's colour, drawn by Qt itself: no Python runs while
             # the table paints, so a busy worker thread holding the GIL cannot stall it.
-            colour = QColor(GREY if self._stale else
-                            state_colour(row.state, row.exit_code, row.health))
-            tint = QColor(colour)
-            tint.setAlpha(0 if self._stale else 34)
-            roles[Qt.ItemDataRole.ForegroundRole] = QBrush(colour)
-            roles[Qt.ItemDataRole.BackgroundRole] = QBrush(tint)
+            text, tint = _state_brushes(GREY if self._stale else
+                                        state_colour(row.state, row.exit_code, row.health),
+                                        tinted=not self._stale)
+            roles[Qt.ItemDataRole.ForegroundRole] = text
+            roles[Qt.ItemDataRole.BackgroundRole] = tint
         return roles
 
     def _new_items(self, row: ContainerRow) -> list[QStandardItem]:

@@ -67,6 +67,10 @@ NARROW_WIDTH = 900
 # Below this width the two time columns go too (the details panel shows them).
 WIDE_WIDTH = 1400
 DETAILS_WIDTH = 340
+# Row changes reach the table at most this often: the first at once, the rest of a burst
+# (300 containers starting) gathered, each container once, so the table repaints a few
+# times a second instead of after every event.
+APPLY_INTERVAL_S = 0.05
 NARROW_COLUMNS = (NAME, STATE)
 MEDIUM_COLUMNS = (NAME, STATE, IMAGE, PORTS, MANAGED)
 BLUE_INFO = "#1f3b73"
@@ -372,6 +376,13 @@ class ContainersPage(QWidget):
         self._tier: str | None = None
         self._selected: str | None = None
         self._ignore_current = False
+        # Row changes waiting for the next apply: id -> (row or None when removed, fields;
+        # None for "the whole row": an add).
+        self._waiting: dict[str, tuple[ContainerRow | None, frozenset[str] | None]] = {}
+        self._applied_at = 0.0
+        self._apply_timer = QTimer(self)
+        self._apply_timer.setSingleShot(True)
+        self._apply_timer.timeout.connect(self._apply_waiting)
         self._state: FeedState | None = None
 
         self.model = ContainersModel(self)
@@ -579,16 +590,52 @@ class ContainersPage(QWidget):
 
     # -- model updates -------------------------------------------------------------------
     def _on_added(self, row: ContainerRow) -> None:
-        self.model.add_row(row)
-        if row.id == self._selected:
-            self.details.show_row(row)
+        self._wait(row.id, row, None)
 
     def _on_changed(self, row: ContainerRow, fields: frozenset[str]) -> None:
-        self.model.change_row(row, fields)
-        if row.id == self._selected:
-            self.details.show_row(row)
+        old = self._waiting.get(row.id)
+        if old is not None and old[0] is not None:
+            # Still waiting: one change with every field (an add stays a whole-row change).
+            fields = frozenset() if old[1] is None else old[1] | fields
+            self._wait(row.id, row, None if old[1] is None else fields)
+        else:
+            self._wait(row.id, row, fields)
 
     def _on_removed(self, container_id: str) -> None:
+        self._wait(container_id, None, frozenset())
+
+    def _wait(self, cid: str, row: ContainerRow | None, fields: frozenset[str] | None) -> None:
+        self._waiting.pop(cid, None)  # re-inserted last: changes apply in arrival order
+        self._waiting[cid] = (row, fields)
+        if self._apply_timer.isActive():
+            return
+        quiet = time.monotonic() - self._applied_at
+        if quiet >= APPLY_INTERVAL_S:
+            self._apply_waiting()
+        else:
+            self._apply_timer.start(max(1, round((APPLY_INTERVAL_S - quiet) * 1000)))
+
+    def _apply_waiting(self) -> None:
+        self._applied_at = time.monotonic()
+        waiting, self._waiting = self._waiting, {}
+        for cid, (row, fields) in waiting.items():
+            if row is None:
+                self._remove(cid)
+            elif fields is None or self.model.row_of(cid) < 0:
+                self.model.add_row(row)
+            else:
+                self.model.change_row(row, fields)
+            if row is not None and cid == self._selected:
+                self.details.show_row(row)
+
+    def flush(self) -> None:
+        """Apply the row changes waiting for the next apply now (tests, and before a look at
+        the rows that must be current)."""
+        self._apply_timer.stop()
+        if self._waiting:
+            self._apply_waiting()
+
+    def _remove(self, container_id: str) -> None:
         if container_id != self._selected:
             self.model.remove_row(container_id)
             return
@@ -650,6 +697,7 @@ class ContainersPage(QWidget):
     def select(self, container_id: str) -> bool:
         """Select a container by id (as a tap on its row would); False when it is not
         shown."""
+        self.flush()
         src = self.model.row_of(container_id)
         if src < 0:
             return False
