@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter
-from PySide6.QtWidgets import QStyledItemDelegate, QWidget
+from PySide6.QtGui import QBrush, QColor, QPainter
+from PySide6.QtWidgets import QStyledItemDelegate
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QStyleOptionViewItem
@@ -14,17 +14,6 @@ if TYPE_CHECKING:
 ROW_HEIGHT = 48  # at least the 44 px a finger needs, plus a little air
 PILL_PADDING = 20  # the pill's width beyond its text
 PILL_MARGIN = 6  # between the pill and the cell's right edge
-
-
-def badge_column_width(view: QWidget) -> int:
-    """The width of a State column that fits every badge pill (see ui.badges)."""
-    from ui.badges import longest_badge_texts
-
-    font = QFont(view.font())
-    font.setBold(True)
-    metrics = QFontMetrics(font)
-    widest = max(metrics.horizontalAdvance(t) for t in longest_badge_texts())
-    return widest + PILL_PADDING + PILL_MARGIN + 16
 
 
 class BadgeDelegate(QStyledItemDelegate):

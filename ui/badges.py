@@ -42,12 +42,6 @@ def badge_text(status: InstanceStatus | None) -> str:
     return str(phase.value)
 
 
-def longest_badge_texts() -> list[str]:
-    """Every badge word at its widest (a column sized to them never needs measuring again)."""
-    words = [str(p.value) for p in Phase if p not in (Phase.WAITING_FOR_ENGINE,)]
-    return [*words, "waiting", "pulling 100%", "exited (255)", "disabled"]
-
-
 def badge_colour(status: InstanceStatus | None) -> QColor:
     phase = status.phase if status is not None else Phase.DISABLED
     if phase is Phase.EXITED and status is not None and status.exit_code == 0:

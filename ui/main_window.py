@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.badge_delegate import BadgeDelegate, badge_column_width
+from ui.badge_delegate import BadgeDelegate
 from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
 
 if TYPE_CHECKING:
@@ -121,10 +121,17 @@ class MainWindow(QMainWindow):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        # A fixed State column as wide as the widest badge: fitting it to its contents measured
-        # every row through the delegate at each "pulling n%" while a pull ran.
-        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Fixed)
-        self.tree.header().resizeSection(1, badge_column_width(self.tree))
+        # The State column fits its badges, but once per burst of changes: fitting it at every
+        # change measured every row through the delegate at each "pulling n%" of a pull.
+        self.tree.header().setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        self._fit_badges = QTimer(self)
+        self._fit_badges.setSingleShot(True)
+        self._fit_badges.setInterval(250)
+        self._fit_badges.timeout.connect(lambda: self.tree.resizeColumnToContents(1))
+        for signal in (self.model.dataChanged, self.model.rowsInserted, self.model.rowsRemoved,
+                       self.model.modelReset):
+            signal.connect(self._fit_badges_soon)
+        self.tree.resizeColumnToContents(1)
         self.add_button = QPushButton("+  New container")
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
@@ -327,6 +334,10 @@ class MainWindow(QMainWindow):
         self.message.setProperty("role", "error" if error else "info")
         _repolish(self.message)
         self.message.setVisible(bool(text))
+
+    def _fit_badges_soon(self, *_args: object) -> None:
+        if not self._fit_badges.isActive():
+            self._fit_badges.start()
 
     # -- core events ---------------------------------------------------------------------
     def _on_state(self, status: InstanceStatus) -> None:
