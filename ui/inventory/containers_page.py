@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 
 from app.inventory.feed import FeedState
 from app.inventory.rows import ContainerRow
-from ui.badge_delegate import ROW_HEIGHT, BadgeDelegate
+from ui.badge_delegate import ROW_HEIGHT
 from ui.bridge import CoreBridge, error_sentence
 from ui.dialogs import ask
 from ui.inventory import AMBER, DASH, GREEN, GREY, RED, clock, short_id, state_colour
@@ -137,13 +137,12 @@ class StatusLine(QLabel):
         self.setToolTip(self.feed.reason if self.feed is not None and self.feed.reason else "")
 
 
-class GreyableDelegate(BadgeDelegate):
-    """The services tree's 48 px rows and State pill (column 1; ``pill=False`` draws that
-    column as plain text), faded while the data is stale."""
+class GreyableDelegate(QStyledItemDelegate):
+    """Cells drawn as usual, faded while the data is stale (the Images table's cells; the
+    Containers table's are drawn by Qt from its model's roles)."""
 
-    def __init__(self, parent: QObject | None = None, *, pill: bool = True) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.pill = pill
         self.stale = False
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
@@ -151,10 +150,7 @@ class GreyableDelegate(BadgeDelegate):
         painter.save()
         if self.stale:
             painter.setOpacity(0.4)
-        if self.pill:
-            super().paint(painter, option, index)
-        else:
-            QStyledItemDelegate.paint(self, painter, option, index)
+        super().paint(painter, option, index)
         painter.restore()
 
 

@@ -92,7 +92,7 @@ class ImagesPage(QWidget):
         self.table = QTableView()
         self.table.setObjectName("images-table")
         self.table.setModel(self.proxy)
-        self.delegate = GreyableDelegate(self.table, pill=False)
+        self.delegate = GreyableDelegate(self.table)
         self.table.setItemDelegate(self.delegate)
         configure_table(self.table)
         self.table.sortByColumn(REPOSITORY, Qt.SortOrder.AscendingOrder)
