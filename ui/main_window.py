@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
@@ -470,36 +471,30 @@ class MainWindow(QMainWindow):
         self.bridge.when_done(self.orch.create_instance(name, factory=factory), done)
 
     def apply_instance(self) -> None:
-        from app.errors import ConfigError
-
         page = self.instance_page
         if page is None:
             return
         if page.form.validate():
             return  # the errors are shown at their fields; nothing leaves the form
-        page.set_busy(True)
-        future = self.orch.apply(page.name, page.form.values())
-
-        def done(f: Future[InstanceConfig]) -> None:
-            page.set_busy(False)
-            exc = f.exception()
-            if isinstance(exc, ConfigError):
-                page.form.show_errors(exc.errors)
-            elif exc is not None:
-                page.status_line.setText(f"Apply failed: {exc}")
-            else:
-                page.form.set_values(f.result().values)
-        self.bridge.when_done(future, done)
+        self._send_form(page, self.orch.apply(page.name, page.form.values()),
+                        lambda result: result.values)
 
     def apply_service(self) -> None:
-        from app.errors import ConfigError
-
         page = self.service_page
         if page is None or page.form.validate():
             return
+        self._send_form(page, self.orch.update_service(page.form.values()),
+                        lambda result: result)
+
+    def _send_form(self, page: Any, future: Future[Any],
+                   stored_values: Callable[[Any], dict[str, Any]]) -> None:
+        """Show ``page`` busy until ``future`` settles; then its errors at their fields, the
+        failure on its status line, or the values as stored."""
+        from app.errors import ConfigError
+
         page.set_busy(True)
 
-        def done(f: Future[dict[str, Any]]) -> None:
+        def done(f: Future[Any]) -> None:
             page.set_busy(False)
             exc = f.exception()
             if isinstance(exc, ConfigError):
@@ -507,8 +502,8 @@ class MainWindow(QMainWindow):
             elif exc is not None:
                 page.status_line.setText(f"Apply failed: {exc}")
             else:
-                page.form.set_values(f.result())
-        self.bridge.when_done(self.orch.update_service(page.form.values()), done)
+                page.form.set_values(stored_values(f.result()))
+        self.bridge.when_done(future, done)
 
     def delete_instance(self) -> None:
         page = self.instance_page

@@ -164,6 +164,31 @@ def touch_button(text: str, name: str, *, danger: bool = False) -> QPushButton:
     return button
 
 
+class PageTop:
+    """The top of an inventory page: title, filter box, a count and Refresh, in one row."""
+
+    def __init__(self, title: str, *, filter_name: str, placeholder: str, count_name: str,
+                 refresh_name: str) -> None:
+        self.layout = QHBoxLayout()
+        self.layout.setSpacing(8)
+        heading = QLabel(title)
+        heading.setObjectName("page-title")
+        self.filter = QLineEdit()
+        self.filter.setObjectName(filter_name)
+        self.filter.setPlaceholderText(placeholder)
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMinimumHeight(TOUCH_MIN)
+        self.count = QLabel("")
+        self.count.setObjectName(count_name)
+        self.count.setStyleSheet("color: #4a4f57;")
+        self.refresh = touch_button("Refresh", refresh_name)
+        self.refresh.setMinimumWidth(0)
+        self.layout.addWidget(heading)
+        self.layout.addWidget(self.filter, 1)
+        self.layout.addWidget(self.count)
+        self.layout.addWidget(self.refresh)
+
+
 def configure_table(table: QTableView) -> None:
     """A touch-friendly table: whole rows, one at a time, 48 px high, flickable."""
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -389,26 +414,12 @@ class ContainersPage(QWidget):
         outer.setContentsMargins(8, 8, 8, 8)
         outer.setSpacing(6)
 
-        top = QHBoxLayout()
-        top.setSpacing(8)
-        title = QLabel("Containers")
-        title.setObjectName("page-title")
-        self.filter = QLineEdit()
-        self.filter.setObjectName("inventory-filter")
-        self.filter.setPlaceholderText("Filter by name, image or instance")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setMinimumHeight(TOUCH_MIN)
-        self.count_label = QLabel("")
-        self.count_label.setObjectName("inventory-count")
-        self.count_label.setStyleSheet("color: #4a4f57;")
-        self.refresh_button = touch_button("Refresh", "inv-refresh")
-        self.refresh_button.setMinimumWidth(0)
+        top = PageTop("Containers", filter_name="inventory-filter",
+                      placeholder="Filter by name, image or instance",
+                      count_name="inventory-count", refresh_name="inv-refresh")
+        self.filter, self.count_label, self.refresh_button = top.filter, top.count, top.refresh
         self.refresh_button.setToolTip("Read the containers from the engine again")
-        top.addWidget(title)
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.count_label)
-        top.addWidget(self.refresh_button)
-        outer.addLayout(top)
+        outer.addLayout(top.layout)
 
         self.status = StatusLine("inventory-status")
         outer.addWidget(self.status)

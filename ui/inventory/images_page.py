@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QStackedWidget,
     QTableView,
     QVBoxLayout,
@@ -25,8 +24,8 @@ from ui.dialogs import ask
 from ui.inventory import human_size
 from ui.inventory.containers_page import (
     NARROW_WIDTH,
-    TOUCH_MIN,
     GreyableDelegate,
+    PageTop,
     StatusLine,
     configure_table,
     touch_button,
@@ -66,25 +65,11 @@ class ImagesPage(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(8, 8, 8, 8)
         outer.setSpacing(6)
-        top = QHBoxLayout()
-        top.setSpacing(8)
-        title = QLabel("Images")
-        title.setObjectName("page-title")
-        self.filter = QLineEdit()
-        self.filter.setObjectName("images-filter")
-        self.filter.setPlaceholderText("Filter by repository, tag or container")
-        self.filter.setClearButtonEnabled(True)
-        self.filter.setMinimumHeight(TOUCH_MIN)
-        self.total_label = QLabel("")
-        self.total_label.setObjectName("images-total")
-        self.total_label.setStyleSheet("color: #4a4f57;")
-        self.refresh_button = touch_button("Refresh", "img-refresh")
-        self.refresh_button.setMinimumWidth(0)
-        top.addWidget(title)
-        top.addWidget(self.filter, 1)
-        top.addWidget(self.total_label)
-        top.addWidget(self.refresh_button)
-        outer.addLayout(top)
+        top = PageTop("Images", filter_name="images-filter",
+                      placeholder="Filter by repository, tag or container",
+                      count_name="images-total", refresh_name="img-refresh")
+        self.filter, self.total_label, self.refresh_button = top.filter, top.count, top.refresh
+        outer.addLayout(top.layout)
 
         self.status = StatusLine("images-status")
         outer.addWidget(self.status)
