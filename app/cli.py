@@ -7,14 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
-from app.config.repository import ConfigRepository
-from app.config.store import ConfigStore
 from app.errors import StoreError
-from app.metatype import load_catalog
-from app.paths import config_dir
+
+if TYPE_CHECKING:
+    # Imported by the config commands only: `moorings` opening its window should not wait
+    # for the configuration modules (the window loads them on a worker thread).
+    from app.config.repository import ConfigRepository
 
 GuiRunner = Callable[[argparse.Namespace], int]
 HeadlessRunner = Callable[[argparse.Namespace], int]
@@ -59,6 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def open_repository(args: argparse.Namespace) -> ConfigRepository:
+    from app.config.repository import ConfigRepository
+    from app.config.store import ConfigStore
+    from app.metatype import load_catalog
+    from app.paths import config_dir
+
     folder = config_dir(args.config_dir)
     return ConfigRepository(ConfigStore(folder), load_catalog())
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-import sys
 import threading
 from types import FrameType
 
 from app.config.repository import ConfigRepository
 from app.config.store import ConfigStore
 from app.errors import StoreError
+from app.logs import configure_logging
 from app.metatype import load_catalog
 from app.orchestrator.events import ConnectionChanged, Event, InstanceRemoved
 from app.orchestrator.lock import claim_folder
@@ -29,11 +29,6 @@ def _log_event(event: Event) -> None:
             log.warning("engine: not connected to %s: %s", event.host, event.reason)
     elif isinstance(event, InstanceRemoved):
         log.info("%s: deleted", event.name)
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s")
 
 
 def run_headless(args: argparse.Namespace) -> int:

@@ -1,17 +1,21 @@
 """A child process for bench_gui.py: start a window, report when it is interactive, and its RSS.
 
-``--mode minimal`` shows a bare QMainWindow; ``--mode moorings`` starts Moorings as
-``moorings`` does (window first, then configuration and orchestrator loaded behind it). Prints
-``READY <epoch>`` once the window is shown and the event loop runs, ``LOADED <epoch>`` when the
-configuration is on screen (moorings), then ``RSS <kB>`` 1.5 s after start, and exits.
+``--mode minimal`` shows a bare QMainWindow; ``--mode moorings`` runs the real ``moorings``
+command (``ui.launcher.main``: argument parsing, logging, the folder lock, the window, then the
+core loaded behind it). Both report the same moment: the window's first frame has been painted
+and the event loop has turned once after it. Prints ``READY <epoch>`` then, ``LOADED <epoch>``
+when the configuration and the engine connection are on screen (moorings), ``RSS <kB>`` 1.5 s
+after start, and exits.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -24,59 +28,70 @@ def rss_kb() -> int:
     return 0
 
 
+def ready() -> None:
+    from PySide6.QtCore import QTimer
+
+    print(f"READY {time.time():.6f}", flush=True)
+    QTimer.singleShot(1500, report)
+
+
+def report() -> None:
+    from PySide6.QtWidgets import QApplication
+
+    print(f"RSS {rss_kb()}", flush=True)
+    QApplication.quit()
+
+
+def run_minimal() -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QPaintEvent
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    class Window(QMainWindow):
+        painted = False
+
+        def paintEvent(self, event: QPaintEvent) -> None:  # as MainWindow.first_frame
+            super().paintEvent(event)
+            if not self.painted:
+                self.painted = True
+                QTimer.singleShot(0, ready)
+
+    app = QApplication(sys.argv[:1])
+    window = Window()
+    window.resize(800, 480)
+    window.show()
+    return app.exec()
+
+
+def run_moorings(config_dir: str) -> int:
+    import ui.main_window
+    from ui.launcher import main
+
+    window_class = ui.main_window.MainWindow
+    init, attach = window_class.__init__, window_class.attach
+
+    # The harness listens to the window the command builds; the command itself is unchanged.
+    def listening_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.first_frame.connect(ready)
+
+    def reporting_attach(self: Any, bridge: Any) -> None:
+        attach(self, bridge)
+        print(f"LOADED {time.time():.6f}", flush=True)
+
+    window_class.__init__ = listening_init  # type: ignore[method-assign]
+    window_class.attach = reporting_attach  # type: ignore[method-assign]
+    return main(["--config-dir", config_dir, "--log-level", "WARNING"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mode", choices=["minimal", "moorings"], required=True)
     parser.add_argument("--config-dir")
     args = parser.parse_args()
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMainWindow
-
-    cleanup = []
-    if args.mode == "minimal":
-        app = QApplication(sys.argv[:1])
-        window = QMainWindow()
-        window.resize(800, 480)
-        window.show()
-    else:
-        # As `moorings` does (ui/application.py): the window first, the core loaded behind it.
-        from PySide6.QtCore import Qt
-
-        from ui.application import CoreLoader, load_style
-        from ui.main_window import MainWindow
-
-        app = QApplication(sys.argv[:1])
-        app.setStyleSheet(load_style())
-        window = MainWindow()
-        window.resize(800, 480)
-        window.show()
-
-        def on_loaded(orch: object) -> None:
-            from ui.bridge import CoreBridge
-
-            bridge = CoreBridge(orch)  # type: ignore[arg-type]
-            window.attach(bridge)
-            orch.start()  # type: ignore[attr-defined]
-            cleanup.append(orch.stop)  # type: ignore[attr-defined]
-            print(f"LOADED {time.time():.6f}", flush=True)
-
-        loader = CoreLoader(Path(args.config_dir))
-        loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)
-        QTimer.singleShot(0, loader.start)  # as run_window does
-
-    def ready() -> None:
-        print(f"READY {time.time():.6f}", flush=True)
-        QTimer.singleShot(1500, report)
-
-    def report() -> None:
-        print(f"RSS {rss_kb()}", flush=True)
-        for fn in cleanup:
-            fn()
-        app.quit()
-
-    QTimer.singleShot(0, ready)
-    app.exec()
-    return 0
+    code = run_minimal() if args.mode == "minimal" else run_moorings(args.config_dir)
+    sys.stdout.flush()
+    os._exit(code)  # skip PySide6's teardown at exit (see scripts/screenshots.py)
 
 
 if __name__ == "__main__":

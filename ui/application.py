@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("moorings")
 
+LOAD_ANYWAY_MS = 500
+
 STYLE_PATH = Path(__file__).resolve().parent.parent / "resources" / "styles" / "moorings.qss"
 
 
@@ -58,8 +60,13 @@ class CoreLoader(QObject):
     def __init__(self, folder: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._folder = folder
+        self._started = False
 
     def start(self) -> None:
+        """Start loading (once; later calls do nothing)."""
+        if self._started:
+            return
+        self._started = True
         threading.Thread(target=self._load, name="moorings-load", daemon=True).start()
 
     def _load(self) -> None:
@@ -99,7 +106,7 @@ def load_core(folder: Path) -> Orchestrator:
 
 
 def run_window(args: argparse.Namespace) -> int:
-    from app.headless import configure_logging
+    from app.logs import configure_logging
 
     configure_logging(args.log_level)
     folder = config_dir(args.config_dir)
@@ -164,9 +171,11 @@ def run_window(args: argparse.Namespace) -> int:
 
     loader = CoreLoader(folder)
     loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)
-    # From the event loop's first turn: the loader's imports hold the GIL for long stretches,
-    # and the window's first frame should not wait behind them.
-    QTimer.singleShot(0, loader.start)
+    # After the first frame: the loader's imports hold the GIL for long stretches, and the
+    # window's first frame should not wait behind them. A window that is never painted
+    # (minimised at start) still loads, a moment later.
+    window.first_frame.connect(loader.start)
+    QTimer.singleShot(LOAD_ANYWAY_MS, loader.start)
     try:
         code = app.exec()
     finally:

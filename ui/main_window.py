@@ -6,8 +6,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QResizeEvent
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -53,6 +53,10 @@ def _repolish(widget: QWidget) -> None:
 
 
 class MainWindow(QMainWindow):
+    # Once, after the first frame is on screen: what can wait (loading the core) starts then,
+    # so that it does not compete with the first frame for the GIL.
+    first_frame = Signal()
+
     def __init__(self, bridge: CoreBridge | None = None, *, touch: bool | None = None,
                  load_warnings: list[str] | None = None) -> None:
         super().__init__()
@@ -132,7 +136,8 @@ class MainWindow(QMainWindow):
         for signal in (self.model.dataChanged, self.model.rowsInserted, self.model.rowsRemoved,
                        self.model.modelReset):
             signal.connect(self._fit_badges_soon)
-        self.tree.resizeColumnToContents(1)
+        self._fit_badges_soon()  # after the first frame: it measures rows through the delegate
+        self._painted = False
         self.add_button = QPushButton("+  New container")
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
@@ -297,6 +302,13 @@ class MainWindow(QMainWindow):
     def _update_back(self) -> None:
         self.back_button.setVisible(
             bool(self._touch) and self.narrow.currentWidget() is self.pages)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # The children paint in the same pass: the frame is complete once this returns.
+            QTimer.singleShot(0, self.first_frame.emit)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
