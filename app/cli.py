@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -116,6 +115,8 @@ def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_OK
 
     doc = repo.export_document(include_secrets=args.include_secrets)
+    import json
+
     text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
     if args.output:
         from app.config.atomic import atomic_write

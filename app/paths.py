@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import platformdirs
-
 from app.errors import StoreError
 
 __all__ = ["CONFIG_DIR_ENV", "config_dir", "ensure_dir"]
@@ -22,6 +20,8 @@ def config_dir(cli_value: str | None = None) -> Path:
     env_value = os.environ.get(CONFIG_DIR_ENV)
     if env_value:
         return Path(env_value).expanduser()
+    import platformdirs  # only when the default folder is wanted
+
     return Path(platformdirs.user_config_dir("moorings"))
 
 

@@ -217,6 +217,12 @@ def test_touch_layout_at_800x480(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.tree.isVisible())
     assert win.tree.sizeHintForRow(0) >= 44
+    # A tap on the row that is still current (the service) opens its page again.
+    row = win.tree.visualRect(win.model.index(0, 0))
+    qtbot.mouseClick(win.tree.viewport(), Qt.MouseButton.LeftButton, pos=row.center())
+    qtbot.waitUntil(lambda: win.service_page is not None and win.service_page.isVisible())
+    qtbot.mouseClick(back, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.tree.isVisible())
     win.resize(1280, 800)
     qtbot.waitUntil(lambda: not win.touch_layout)
     assert win.tree.isVisible()
@@ -286,3 +292,43 @@ def test_containers_section_follows_the_engine(qtbot: QtBot, tmp_path: Path,
         inventory.stop(0)
         bridge.detach()
         orch.stop()
+
+
+def test_before_the_core_loads_the_window_says_so_and_can_be_closed(
+        qtbot: QtBot, tmp_path: Path, test_env: TestEnv) -> None:
+    # As `moorings` starts: the window first, with the header and a loading line; the tree
+    # and its pages come with the core, in the layout the window's width asks for.
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(800, 480)
+    win.show()
+    qtbot.waitExposed(win)
+    loading = win.findChild(QLabel, "loading")
+    assert loading is not None
+    assert loading.isVisible()
+    assert "Loading" in loading.text()
+    assert win.findChild(QWidget, "services-tree") is None
+    win.show_section("services")  # a tap on the section before the core: nothing breaks
+    win.show_tree()
+    assert not win.back_button.isVisible()
+
+    orch = make_orchestrator(tmp_path, test_env)
+    bridge = CoreBridge(orch)
+    try:
+        win.attach(bridge)
+        tree = win.findChild(QWidget, "services-tree")
+        assert tree is not None
+        assert tree.isVisible()
+        assert win.touch_layout  # 800 px wide: one pane at a time
+        assert win.findChild(QLabel, "loading") is None or not loading.isVisible()
+        assert win.model.rowCount() == 1  # the orchestration service, no instances yet
+    finally:
+        bridge.detach()
+
+
+def test_a_window_closed_before_the_core_loads_closes(qtbot: QtBot) -> None:
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    assert win.close()

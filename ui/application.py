@@ -10,10 +10,11 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.errors import StoreError
 from app.orchestrator.lock import claim_folder
@@ -53,14 +54,19 @@ def load_style() -> str:
 
 
 class CoreLoader(QObject):
-    """Loads the core on a worker thread and hands it to the GUI thread (``loaded``)."""
+    """Loads the core on a worker thread and hands it to ``on_loaded`` on the GUI thread."""
 
     loaded = Signal(object)  # an Orchestrator, or the exception that stopped the load
 
-    def __init__(self, folder: Path, parent: QObject | None = None) -> None:
+    def __init__(self, folder: Path, on_loaded: Callable[[object], None],
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._folder = folder
+        self._on_loaded = on_loaded
         self._started = False
+        # A method of this object, which lives on the GUI thread: the worker's emit is queued
+        # to the GUI thread (Qt's automatic connection), with no enum to name that.
+        self.loaded.connect(self._deliver)
 
     def start(self) -> None:
         """Start loading (once; later calls do nothing)."""
@@ -68,6 +74,9 @@ class CoreLoader(QObject):
             return
         self._started = True
         threading.Thread(target=self._load, name="moorings-load", daemon=True).start()
+
+    def _deliver(self, result: object) -> None:
+        self._on_loaded(result)
 
     def _load(self) -> None:
         try:
@@ -84,14 +93,17 @@ def warm_gui_modules() -> None:
     its first badge), and the page modules: a first import on the GUI thread stalls its event
     loop for tens of milliseconds.
     """
+    from PySide6.QtCore import Qt  # noqa: F401
     from PySide6.QtWidgets import QStyle, QStyleOptionViewItem  # noqa: F401
 
+    import ui.badge_delegate
     import ui.bridge
     import ui.factory_dialog
     import ui.instance_page
     import ui.inventory.containers_page
     import ui.inventory.images_page
-    import ui.service_page  # noqa: F401
+    import ui.service_page
+    import ui.services_model  # noqa: F401
 
 
 def load_core(folder: Path) -> Orchestrator:
@@ -130,6 +142,8 @@ def run_window(args: argparse.Namespace) -> int:
     threadguard.forbid_current_thread()
     window = MainWindow(touch=True if args.touch else None)
     if args.fullscreen:
+        from PySide6.QtCore import Qt
+
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()
     else:
@@ -169,8 +183,7 @@ def run_window(args: argparse.Namespace) -> int:
     wake.timeout.connect(lambda: None)
     wake.start(250)
 
-    loader = CoreLoader(folder)
-    loader.loaded.connect(on_loaded, Qt.ConnectionType.QueuedConnection)
+    loader = CoreLoader(folder, on_loaded)
     # After the first frame: the loader's imports hold the GIL for long stretches, and the
     # window's first frame should not wait behind them. A window that is never painted
     # (minimised at start) still loads, a moment later.

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QPaintEvent, QResizeEvent
+# `Qt` itself is reached through QtCore only inside methods that run after the first frame:
+# PySide6 builds the namespace's ~95 Python enums on first use (about 30 ms), and the first
+# frame (header and "Loading…") needs none of them.
+from PySide6 import QtCore
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QPushButton,
     QSizePolicy,
-    QSplitter,
     QStackedWidget,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
-from ui.badge_delegate import BadgeDelegate
-from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
-
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from concurrent.futures import Future
+
+    from PySide6.QtCore import QModelIndex
+    from PySide6.QtGui import QCloseEvent, QPaintEvent, QResizeEvent
+
     # The pages and the core are imported when the core is attached, after the window is
     # on screen: the person sees a window at once, not after the SDK and forms load.
     from app.config.repository import ConfigRepository, InstanceConfig
@@ -81,7 +81,6 @@ class MainWindow(QMainWindow):
         app_label.setObjectName("app-title")
         self.host_label = QLabel("")
         self.host_label.setObjectName("host-label")
-        self.host_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.connection_label = QLabel("starting…")
         self.connection_label.setObjectName("connection-label")
         # One header row, even at 480 px high: every pixel of height goes to the content.
@@ -114,6 +113,48 @@ class MainWindow(QMainWindow):
             self.nav_buttons[key] = button
         self.nav_buttons["services"].setChecked(True)
 
+        self.message = QLabel("")
+        self.message.setObjectName("message-line")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        self.sections = QStackedWidget()
+        self.sections.setObjectName("sections")
+        # Until the core is loaded the window is the header and this line: the services tree
+        # and its pages are built when the core attaches (see _build_services).
+        self.loading = QLabel("Loading the configuration…")
+        self.loading.setObjectName("loading")
+        self.loading.setWordWrap(True)
+        self.sections.addWidget(self.loading)
+        self._built = False
+        self._initial_selection = False
+        self.containers_page: QWidget | None = None
+        self.images_page: QWidget | None = None
+        cl.addWidget(header)
+        cl.addWidget(self.message)
+        cl.addWidget(self.sections, 1)
+        self.setCentralWidget(central)
+        self._set_touch(touch if touch is not None else False)
+        self._painted = False
+        self._load_warnings = list(load_warnings or [])
+        if bridge is not None:
+            self.attach(bridge)
+
+    def _build_services(self) -> None:
+        """The services tree and the detail pane, in the layout the window's width asks for."""
+        if self._built:
+            return
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSplitter, QTreeView
+
+        from ui.badge_delegate import BadgeDelegate
+        from ui.services_model import ServicesModel
+
+        self.host_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Services pane.
         self.model = ServicesModel("ContainerOrchestrationService", self)
         self.tree = QTreeView()
@@ -124,6 +165,7 @@ class MainWindow(QMainWindow):
         self.tree.setItemDelegate(BadgeDelegate(self.tree))
         self.tree.setIndentation(8)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.clicked.connect(self._on_clicked)
         self.tree.header().setStretchLastSection(False)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         # The State column fits its badges, but once per burst of changes: fitting it at every
@@ -136,8 +178,7 @@ class MainWindow(QMainWindow):
         for signal in (self.model.dataChanged, self.model.rowsInserted, self.model.rowsRemoved,
                        self.model.modelReset):
             signal.connect(self._fit_badges_soon)
-        self._fit_badges_soon()  # after the first frame: it measures rows through the delegate
-        self._painted = False
+        self._fit_badges_soon()  # measuring rows through the delegate can wait a moment
         self.add_button = QPushButton("+  New container")
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
@@ -151,14 +192,9 @@ class MainWindow(QMainWindow):
         tl.addWidget(self.add_button)
         tl.addWidget(self.tree, 1)
 
-        # Detail pane: a placeholder until the core is attached.
+        # Detail pane: the page of the selected node.
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
-        self.loading = QLabel("Loading the configuration…")
-        self.loading.setObjectName("loading")
-        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.loading.setWordWrap(True)
-        self.pages.addWidget(self.loading)
 
         # The two layouts share the panes; switching moves them between containers.
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -170,33 +206,20 @@ class MainWindow(QMainWindow):
         self.modes.addWidget(self.splitter)
         self.modes.addWidget(self.narrow)
 
-        self.message = QLabel("")
-        self.message.setObjectName("message-line")
-        self.message.setWordWrap(True)
-        self.message.setVisible(False)
-
-        central = QWidget()
-        cl = QVBoxLayout(central)
-        cl.setContentsMargins(0, 0, 0, 0)
-        cl.setSpacing(0)
-        self.sections = QStackedWidget()
-        self.sections.setObjectName("sections")
-        self.sections.addWidget(self.modes)
-        self.containers_page: QWidget | None = None
-        self.images_page: QWidget | None = None
-        cl.addWidget(header)
-        cl.addWidget(self.message)
-        cl.addWidget(self.sections, 1)
-        self.setCentralWidget(central)
-        self._set_touch(touch if touch is not None else False)
-        self._load_warnings = list(load_warnings or [])
-        if bridge is not None:
-            self.attach(bridge)
+        self.sections.insertWidget(0, self.modes)
+        self.sections.removeWidget(self.loading)
+        self.loading.deleteLater()
+        self.sections.setCurrentWidget(self.modes)
+        self._built = True
+        self._lay_out()
+        self._update_back()
 
     def attach(self, bridge: CoreBridge) -> None:
         """Connect the window to the core once it is loaded (pages, model, live events)."""
         from app.metatype import SERVICE_PID
         from ui.service_page import ServicePage
+
+        self._build_services()
 
         self.bridge = bridge
         self.orch: Orchestrator = bridge.orchestrator
@@ -205,8 +228,6 @@ class MainWindow(QMainWindow):
         self.service_page.form.set_values(self.repo.service_values())
         self.service_page.apply_requested.connect(self.apply_service)
         self.pages.addWidget(self.service_page)
-        self.pages.removeWidget(self.loading)
-        self.loading.deleteLater()
         self.model.set_instances(self.repo.instance_names())
         self.tree.selectionModel().currentRowChanged.connect(self._on_current_changed)
         bridge.state_changed.connect(self._on_state)
@@ -217,7 +238,10 @@ class MainWindow(QMainWindow):
         warnings = self._load_warnings + list(self.repo.load_warnings)
         if warnings:
             self.show_message(" ".join(dict.fromkeys(warnings)), error=True)
+        # The service is selected, but on the panel the person starts at the tree.
+        self._initial_selection = True
         self.tree.setCurrentIndex(self.model.index(0, 0))
+        self._initial_selection = False
         self.pages.setCurrentWidget(self.service_page)
         bridge.state_changed.connect(self._on_history_changed)
         bridge.pull_progressed.connect(self._on_pull_progress)
@@ -240,6 +264,8 @@ class MainWindow(QMainWindow):
 
     def show_section(self, key: str) -> None:
         """Services (the configured instances), Containers or Images (the live engine)."""
+        if not self._built:
+            return
         target = {"services": self.modes, "containers": self.containers_page,
                   "images": self.images_page}.get(key)
         if target is None:
@@ -282,7 +308,12 @@ class MainWindow(QMainWindow):
         if touch == self._touch:
             return
         self._touch = touch
-        if touch:
+        if self._built:
+            self._lay_out()
+        self._update_back()
+
+    def _lay_out(self) -> None:
+        if self._touch:
             self.narrow.addWidget(self.tree_pane)
             self.narrow.addWidget(self.pages)
             self.modes.setCurrentWidget(self.narrow)
@@ -297,11 +328,10 @@ class MainWindow(QMainWindow):
             self.splitter.setStretchFactor(1, 3)
             self.splitter.setSizes([320, 960])
             self.modes.setCurrentWidget(self.splitter)
-        self._update_back()
 
     def _update_back(self) -> None:
-        self.back_button.setVisible(
-            bool(self._touch) and self.narrow.currentWidget() is self.pages)
+        self.back_button.setVisible(bool(self._touch) and self._built
+                                    and self.narrow.currentWidget() is self.pages)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         super().paintEvent(event)
@@ -316,7 +346,7 @@ class MainWindow(QMainWindow):
             self._set_touch(event.size().width() < TOUCH_BREAKPOINT)
 
     def show_tree(self) -> None:
-        if self._touch:
+        if self._touch and self._built:
             if not self._may_leave():
                 return
             self.narrow.setCurrentWidget(self.tree_pane)
@@ -382,7 +412,7 @@ class MainWindow(QMainWindow):
             self.tree.setCurrentIndex(self.model.index(row, 0))
 
     def _current_page(self) -> QWidget | None:
-        return self.pages.currentWidget()
+        return self.pages.currentWidget() if self._built else None
 
     def _may_leave(self) -> bool:
         from ui.form_page import FormPage
@@ -400,6 +430,10 @@ class MainWindow(QMainWindow):
         return False
 
     def _on_current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        from PySide6.QtCore import QItemSelectionModel
+
+        from ui.services_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE
+
         if not current.isValid():
             return
         same = (self.instance_page is not None
@@ -414,7 +448,13 @@ class MainWindow(QMainWindow):
             self._open_instance(str(current.data(NAME_ROLE)))
         elif self.service_page is not None:
             self.pages.setCurrentWidget(self.service_page)
-        if previous.isValid() or self._touch:
+        if not self._initial_selection:
+            self._show_pages()
+
+    def _on_clicked(self, index: QModelIndex) -> None:
+        # On the panel, after Back, the row the person came from is still current: a tap on
+        # it changes no selection, and must open its page all the same.
+        if index.isValid() and index.row() == self.tree.currentIndex().row():
             self._show_pages()
 
     def _drop_instance_page(self) -> None:
@@ -457,7 +497,7 @@ class MainWindow(QMainWindow):
         if not self._may_leave():
             raise RuntimeError("unapplied changes kept")
         dialog = FactoryDialog(self.repo.catalog.factories(), self._check_name, self)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setWindowModality(QtCore.Qt.WindowModality.WindowModal)
         dialog.accepted.connect(lambda: self._create(dialog.instance_name(),
                                                      dialog.factory_pid()))
         self.factory_dialog = dialog
