@@ -1,6 +1,6 @@
 """A load generator for bench_inventory.py, in its own process so that it never competes with
-the measured window for the GIL: start the containers whose ids come on stdin (4 at a time),
-then remove them all (force), and exit."""
+the measured window for the GIL: start the containers whose ids come on stdin (N at a time,
+``argv[1]``, default 4), then remove them all (force), and exit."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import docker
 
 def main() -> int:
     ids = sys.stdin.read().split()
+    workers = int(sys.argv[1]) if len(sys.argv) > 1 else 4
     client = docker.APIClient(base_url=os.environ["DOCKER_HOST"], version="auto")
-    with ThreadPoolExecutor(4) as pool:
+    with ThreadPoolExecutor(workers) as pool:
         list(pool.map(client.start, ids))
         list(pool.map(lambda i: client.remove_container(i, force=True), ids))
     client.close()

@@ -70,7 +70,7 @@ DETAILS_WIDTH = 340
 # Row changes reach the table at most this often: the first at once, the rest of a burst
 # (300 containers starting) gathered, each container once, so the table repaints a few
 # times a second instead of after every event.
-APPLY_INTERVAL_S = 0.05
+APPLY_INTERVAL_S = 0.1
 NARROW_COLUMNS = (NAME, STATE)
 MEDIUM_COLUMNS = (NAME, STATE, IMAGE, PORTS, MANAGED)
 BLUE_INFO = "#1f3b73"
