@@ -115,10 +115,8 @@ def main() -> int:
         orch = Orchestrator(repo)
         inventory = Inventory(orch)
         bridge = CoreBridge(orch, inventory)
-        window = MainWindow(bridge)
-        orch.start()
-        inventory.start()
-        by_hand = start_by_hand()
+        # As `moorings` starts: the window first, the core attached once it is loaded.
+        window = MainWindow()
         window.setGeometry(area)
         window.show()
         window.showFullScreen()
@@ -130,6 +128,12 @@ def main() -> int:
                       else app.primaryScreen().grabWindow(0))
             pixmap.save(str(target))
             print(target)
+
+        shot("00-starting")
+        window.attach(bridge)
+        orch.start()
+        inventory.start()
+        by_hand = start_by_hand()
 
         wait_until(app, lambda: orch.connection().connected, 15)
         wait_until(app, lambda: (orch.status("moorings-test-shot-web") or

@@ -404,12 +404,15 @@ class MainWindow(QMainWindow):
 
     # -- selection -----------------------------------------------------------------------
     def select_service(self) -> None:
+        """Select the service and show its page (on the panel too, as a tap on it does)."""
         self.tree.setCurrentIndex(self.model.index(0, 0))
+        self._show_pages()
 
     def select_instance(self, name: str) -> None:
         row = self.model.row_of(name)
         if row >= 0:
             self.tree.setCurrentIndex(self.model.index(row, 0))
+            self._show_pages()
 
     def _current_page(self) -> QWidget | None:
         return self.pages.currentWidget() if self._built else None
