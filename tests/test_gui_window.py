@@ -301,8 +301,9 @@ def test_before_the_core_loads_the_window_says_so_and_can_be_closed(
     win = MainWindow()
     qtbot.addWidget(win)
     win.resize(800, 480)
-    win.show()
-    qtbot.waitExposed(win)
+    # The core loader starts on this signal: the first frame must not wait behind it.
+    with qtbot.waitSignal(win.first_frame, timeout=10_000):
+        win.show()
     loading = win.findChild(QLabel, "loading")
     assert loading is not None
     assert loading.isVisible()

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 # PySide6 builds the namespace's ~95 Python enums on first use (about 30 ms), and the first
 # frame (header and "Loading…") needs none of them.
 from PySide6 import QtCore
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from PySide6.QtCore import QModelIndex
-    from PySide6.QtGui import QCloseEvent, QPaintEvent, QResizeEvent
+    from PySide6.QtGui import QCloseEvent, QResizeEvent
 
     # The pages and the core are imported when the core is attached, after the window is
     # on screen: the person sees a window at once, not after the SDK and forms load.
@@ -50,6 +50,17 @@ def _repolish(widget: QWidget) -> None:
     style = widget.style()
     style.unpolish(widget)
     style.polish(widget)
+
+
+class _FirstFrameWatch(QObject):
+    """Emits the window's ``first_frame`` once its first paint is done, then steps aside."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and isinstance(watched, MainWindow):
+            watched.removeEventFilter(self)
+            # The children paint in the same pass: the frame is complete once it returns.
+            QTimer.singleShot(0, watched.first_frame.emit)
+        return False
 
 
 class MainWindow(QMainWindow):
@@ -139,7 +150,10 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.sections, 1)
         self.setCentralWidget(central)
         self._set_touch(touch if touch is not None else False)
-        self._painted = False
+        # Not a paintEvent override: that would run Python (and wait for the GIL) at every
+        # repaint of the window; the watch removes itself after the first.
+        self._first_frame_watch = _FirstFrameWatch(self)
+        self.installEventFilter(self._first_frame_watch)
         self._load_warnings = list(load_warnings or [])
         if bridge is not None:
             self.attach(bridge)
@@ -332,13 +346,6 @@ class MainWindow(QMainWindow):
     def _update_back(self) -> None:
         self.back_button.setVisible(bool(self._touch) and self._built
                                     and self.narrow.currentWidget() is self.pages)
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        if not self._painted:
-            self._painted = True
-            # The children paint in the same pass: the frame is complete once this returns.
-            QTimer.singleShot(0, self.first_frame.emit)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
