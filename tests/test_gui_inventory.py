@@ -850,3 +850,22 @@ def test_pull_progress_rows_and_total(qtbot: QtBot) -> None:
     view.update_progress(PullProgress("busybox:1.36", (), 0, 0))  # another pull: rows anew
     assert view.layer_ids() == []
 
+
+
+def test_a_long_instance_name_is_shortened_in_the_middle_on_its_button(qtbot: QtBot) -> None:
+    from ui.inventory.containers_page import ElidingButton
+
+    button = ElidingButton()
+    qtbot.addWidget(button)
+    full = "Open moorings-test-a-very-long-instance-name-for-the-pump-station-17  ›"
+    button.set_full_text(full)
+    button.show()
+    button.resize(220, 44)
+    text = button.text()
+    assert "…" in text
+    assert text.startswith("Open moorings")
+    assert text.endswith("17  ›")
+    assert button.fontMetrics().horizontalAdvance(text) <= 220 - ElidingButton.PADDING
+    assert button.full_text() == full
+    button.resize(button.sizeHint().width(), 44)  # room enough: the whole text
+    assert button.text() == full

@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QSize,
     Qt,
     QTimer,
     Signal,
@@ -224,6 +225,45 @@ def configure_table(table: QTableView) -> None:
     QScroller.grabGesture(table.viewport(), QScroller.ScrollerGestureType.TouchGesture)
 
 
+class ElidingButton(QPushButton):
+    """A push button that fits any width: a text longer than the button is shortened in the
+    middle (a long instance name keeps its start and its end), never cut at both edges."""
+
+    PADDING = 28  # the style's margins inside the button, both sides together
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+        self.updateGeometry()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        # +2: the advance is rounded, and eliding compares it with the room to the pixel.
+        return QSize(self.fontMetrics().horizontalAdvance(self._full) + self.PADDING + 2,
+                     hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.PADDING + self.fontMetrics().horizontalAdvance("Open…"),
+                     super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        room = max(0, self.width() - self.PADDING)
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   room))
+
+
 class ContainerDetails(QFrame):
     """The tapped container: what it is, and big buttons for what can be done with it."""
 
@@ -291,7 +331,7 @@ class ContainerDetails(QFrame):
         managed_key.setProperty("detail", "key")
         self.managed_value = QLabel(DASH)
         self.managed_value.setObjectName("inv-details-managed")
-        self.open_instance_button = QPushButton("")
+        self.open_instance_button = ElidingButton()
         self.open_instance_button.setObjectName("inv-open-instance")
         self.open_instance_button.setMinimumHeight(TOUCH_MIN)
         self.open_instance_button.setToolTip("Open this instance in Services")
@@ -362,7 +402,7 @@ class ContainerDetails(QFrame):
         self.managed_value.setVisible(not row.instance)
         self.managed_value.setText("Moorings (no instance)" if row.managed else DASH)
         self.open_instance_button.setVisible(bool(row.instance))
-        self.open_instance_button.setText(f"Open {row.instance}  ›" if row.instance else "")
+        self.open_instance_button.set_full_text(f"Open {row.instance}  ›" if row.instance else "")
         running = row.state in ("running", "restarting", "paused")
         self.start_button.setEnabled(not gone and not running and row.state != "removing")
         self.stop_button.setEnabled(not gone and running)
