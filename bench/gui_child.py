@@ -4,8 +4,8 @@
 command (``ui.launcher.main``: argument parsing, logging, the folder lock, the window, then the
 core loaded behind it). Both report the same moment: the window's first frame has been painted
 and the event loop has turned once after it. Prints ``READY <epoch>`` then, ``LOADED <epoch>``
-when the configuration and the engine connection are on screen (moorings), ``RSS <kB>`` 1.5 s
-after start, and exits.
+when the configuration's instances are on screen (moorings), ``RSS <kB>`` 1.5 s after start,
+and exits.
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ def run_minimal() -> int:
     class Window(QMainWindow):
         painted = False
 
-        def paintEvent(self, event: QPaintEvent) -> None:  # as MainWindow.first_frame
+        # The moment MainWindow.first_frame reports: the first paint done, one turn later.
+        def paintEvent(self, event: QPaintEvent) -> None:
             super().paintEvent(event)
             if not self.painted:
                 self.painted = True
