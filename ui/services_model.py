@@ -5,17 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ui.badges import badge_colour, badge_text
+from ui.rows_model import ModelIndex, RowsTableModel
 
 if TYPE_CHECKING:
     from app.orchestrator.events import ConnectionChanged
     from app.orchestrator.state import InstanceStatus
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()  # the invalid index: Qt's default argument for "no parent"
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -33,50 +32,19 @@ class _Row:
     status: InstanceStatus | None = None
 
 
-class ServicesModel(QAbstractItemModel):
+class ServicesModel(RowsTableModel):
     """Row 0 is the orchestration service; then one row per instance, sorted by name.
 
     Changes are incremental: an instance added or removed inserts or removes its row, and a
     status change emits dataChanged for that row's badge only.
     """
 
-    COLUMNS = ("Service", "State")
+    columns = ("Service", "State")
 
     def __init__(self, service_label: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[_Row] = [_Row(SERVICE_KIND, "", service_label)]
         self._connection: ConnectionChanged | None = None
-
-    # -- structure ---------------------------------------------------------------------
-    def index(self, row: int, column: int, parent: ModelIndex = _ROOT) -> QModelIndex:
-        if parent.isValid() or not (0 <= row < len(self._rows)) or \
-                not (0 <= column < len(self.COLUMNS)):
-            return QModelIndex()
-        return self.createIndex(row, column)
-
-    def parent(self, child: ModelIndex = _ROOT) -> QModelIndex:  # type: ignore[override]
-        return QModelIndex()
-
-    def rowCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: ModelIndex = _ROOT) -> int:
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def hasChildren(self, parent: ModelIndex = _ROOT) -> bool:
-        return not parent.isValid()
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.COLUMNS):
-            return self.COLUMNS[section]
-        return None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):

@@ -9,7 +9,7 @@ from PySide6.QtGui import QBrush, QColor
 
 from app.inventory.rows import ImageRow
 from ui.inventory import DASH, clock, human_size, short_clock, short_id
-from ui.inventory.table_base import RowsTableModel
+from ui.rows_model import RowsTableModel
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()

@@ -1,4 +1,4 @@
-"""What the inventory's table models share: a list of rows under fixed column titles."""
+"""What the flat item models share (services, images): rows under fixed column titles."""
 
 from __future__ import annotations
 
