@@ -251,11 +251,6 @@ def test_services_model_passes_the_model_tester(qtmodeltester: object) -> None:
     assert model.index(1, 1).data() == "running"
 
 
-def test_window_can_close_with_the_app(qtbot: QtBot, window: MainWindow) -> None:
-    window.close()
-    assert QApplication.instance() is not None
-
-
 def test_containers_section_follows_the_engine(qtbot: QtBot, tmp_path: Path,
                                                test_env: TestEnv,
                                                docker_client: docker.DockerClient) -> None:
