@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="force the one-pane touch layout (for a small panel)")
     parser.add_argument("--fullscreen", action="store_true",
                         help="open full screen without window decorations (kiosk)")
+    parser.add_argument("--normal-priority", action="store_true",
+                        help="leave the window at the normal CPU priority (by default it asks "
+                             "for a higher one where allowed, to stay responsive while the "
+                             "engine is busy)")
     parser.add_argument("--log-level", default="INFO",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                         help="how much the log says (default INFO)")

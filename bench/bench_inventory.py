@@ -37,6 +37,7 @@ from ui.application import load_style  # noqa: E402
 from ui.bridge import CoreBridge  # noqa: E402
 from ui.inventory.containers_model import ID_ROLE  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
+from ui.priority import raise_window_priority  # noqa: E402
 
 
 def pct(xs: list[float], p: float) -> float:
@@ -173,12 +174,15 @@ def create_many(env: TestEnv, count: int, prefix: str) -> list[str]:
     return ids
 
 
-def bench_bare_loop(env: TestEnv, count: int, workers: int) -> None:
-    """The same churn, measured on a bare PySide6 window: what the machine does to any event
-    loop while its engine is this busy."""
+def bench_bare_loop(env: TestEnv, count: int, workers: int, *, raised: bool) -> None:
+    """The same churn, measured on a bare PySide6 window (in a session of its own, as a
+    separate program is): what the machine does to any event loop while its engine is this
+    busy, at the normal priority or at the one the `moorings` window takes."""
     ids = create_many(env, count, "moorings-test-bare")
-    child = subprocess.Popen([sys.executable, str(BENCH / "loop_child.py")],
+    child = subprocess.Popen([sys.executable, str(BENCH / "loop_child.py"),
+                              *(["--raised"] if raised else [])],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                             start_new_session=True,
                              env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert child.stdin is not None
     assert child.stdout is not None
@@ -188,10 +192,10 @@ def bench_bare_loop(env: TestEnv, count: int, workers: int) -> None:
     line = child.stdout.readline().split()
     child.wait(30)
     longest, p99, over50, over30, ticks = line[1:6]
-    print(f"bare PySide6 window's event loop, same churn of {count} containers ({workers} at a "
-          f"time): {ticks} ticks "
-          f"of 5 ms, longest stall {longest} ms, p99 {p99} ms, stalls over 50 ms: {over50}, "
-          f"over 30 ms: {over30}")
+    priority = "the window's raised" if raised else "normal"
+    print(f"bare PySide6 window at {priority} priority, same churn of {count} containers "
+          f"({workers} at a time): {ticks} ticks of 5 ms, longest stall {longest} ms, p99 "
+          f"{p99} ms, stalls over 50 ms: {over50}, over 30 ms: {over30}")
 
 
 def bench_stall(env: TestEnv, app: App, ids: list[str], workers: int) -> None:
@@ -248,6 +252,8 @@ def main() -> int:
     parser.add_argument("--churn-workers", type=int, default=4,
                         help="containers started and removed at a time by the churn")
     args = parser.parse_args()
+    # As the `moorings` command does before its threads start (it says what it got).
+    print(f"priority: {raise_window_priority()}")
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     env = TestEnv.from_environ()
     client = docker_client(env)
@@ -261,7 +267,9 @@ def main() -> int:
         bench_first_load(env, Path(tmp), 5, args.many)
         bench_stall(env, app, ids, args.churn_workers)
         app.close()
-    bench_bare_loop(env, args.many, args.churn_workers)
+    bench_bare_loop(env, args.many, args.churn_workers, raised=False)
+    cleanup_test_objects(client)
+    bench_bare_loop(env, args.many, args.churn_workers, raised=True)
     cleanup_test_objects(client)
     bench_idle(env, args.idle, args.idle_seconds)
     client.close()

@@ -2,7 +2,9 @@
 
 With ``MOORINGS_STALL_EXPLAIN=1`` a sampler thread also records where the GUI thread was
 (its Python stack) during each stall over 20 ms, and :meth:`StallMeter.explain` prints the
-longest ones. The sampler takes the GIL every 2 ms, so leave it off for the figures.
+longest ones with what the kernel says of that time (Linux): how long the GUI thread ran, how
+long it was ready but waited for a CPU, and how long the hypervisor took the machine's CPUs
+away (steal). The sampler takes the GIL every 2 ms, so leave it off for the figures.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from typing import TextIO
 
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
@@ -35,6 +38,26 @@ def _cpu_by_thread() -> dict[str, float]:
     return out
 
 
+def _sched() -> tuple[float, float]:
+    """The calling thread's (ms run, ms ready but waiting for a CPU) so far (Linux)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            ran, waited, _ = f.read().split()
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return int(ran) / 1e6, int(waited) / 1e6
+
+
+def _steal() -> float:
+    """Milliseconds of CPU the hypervisor has taken from this machine, all CPUs (Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
 class StallMeter:
     """Start it, run the work while pumping events, stop it; ``gaps`` are in milliseconds."""
 
@@ -49,8 +72,9 @@ class StallMeter:
         self._depth = int(os.environ.get("MOORINGS_STALL_DEPTH", "6"))  # frames per sample
         self._last_tick = time.monotonic()
         self._samples: dict[float, list[str]] = collections.defaultdict(list)
-        self._stalls: list[tuple[float, float, float, float]] = []
+        self._stalls: list[tuple[float, float, float, float, float, float]] = []
         self._cpu = (0.0, 0.0)
+        self._kernel = (0.0, 0.0, 0.0)  # GUI thread ran, waited for a CPU; machine steal
         self._sampling = threading.Event()
         self._main = threading.get_ident()
         self._threads_at_start: dict[str, float] = {}
@@ -62,6 +86,7 @@ class StallMeter:
         self._last = self._clock.nsecsElapsed()
         self._last_tick = time.monotonic()
         self._cpu = (time.thread_time(), time.process_time())
+        self._kernel = (*_sched(), _steal())
         self._timer.start()
         if self._explain:
             self._sampling.set()
@@ -79,10 +104,13 @@ class StallMeter:
         self._last = now
         if self._explain:
             cpu = (time.thread_time(), time.process_time())
+            kernel = (*_sched(), _steal())
             if gap - TICK_MS > _EXPLAIN_OVER_MS:
                 self._stalls.append((gap, self._last_tick, (cpu[0] - self._cpu[0]) * 1000,
-                                     (cpu[1] - self._cpu[1]) * 1000))
+                                     (cpu[1] - self._cpu[1]) * 1000,
+                                     kernel[1] - self._kernel[1], kernel[2] - self._kernel[2]))
             self._cpu = cpu
+            self._kernel = kernel
             self._last_tick = time.monotonic()
 
     def _sample(self) -> None:
@@ -96,18 +124,22 @@ class StallMeter:
                 stack = traceback.format_stack(frame)[-self._depth:]
                 self._samples[since].append("".join(stack))
 
-    def explain(self, top: int = 5) -> None:
+    def explain(self, top: int = 5, file: TextIO = sys.stdout) -> None:
         """Print each thread's CPU while measuring, and where the GUI thread was during the
         ``top`` longest stalls."""
         if not self._explain:
             return
         for name, cpu in sorted(self._threads_at_stop.items()):
-            print(f"  thread {name}: {cpu - self._threads_at_start.get(name, 0.0):.2f} s CPU")
-        for gap, since, gui_cpu, all_cpu in sorted(self._stalls, reverse=True)[:top]:
-            print(f"--- stall of {gap - TICK_MS:.1f} ms: the GUI thread ran {gui_cpu:.0f} ms, "
-                  f"the process {all_cpu:.0f} ms; {len(self._samples[since])} samples")
+            print(f"  thread {name}: {cpu - self._threads_at_start.get(name, 0.0):.2f} s CPU",
+                  file=file)
+        for gap, since, gui_cpu, all_cpu, waited, steal in sorted(self._stalls,
+                                                                  reverse=True)[:top]:
+            print(f"--- stall of {gap - TICK_MS:.1f} ms: the GUI thread ran {gui_cpu:.0f} ms and "
+                  f"waited {waited:.0f} ms for a CPU, the process ran {all_cpu:.0f} ms, the "
+                  f"hypervisor took {steal:.0f} ms of CPU; {len(self._samples[since])} samples",
+                  file=file)
             for stack, n in collections.Counter(self._samples[since]).most_common(3):
-                print(f"  [{n}x]\n{stack}")
+                print(f"  [{n}x]\n{stack}", file=file)
 
     def longest_stall(self) -> float:
         return max(self.gaps) - TICK_MS if self.gaps else 0.0

@@ -34,6 +34,9 @@ class MooringsProcess:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", module, *args, "--config-dir", str(cfg)],
             stdout=self._out, stderr=subprocess.STDOUT, cwd=ROOT,
+            # Its own session, as a service manager starts it: the window raises its session's
+            # CPU priority, and that must not be the test run's.
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})})
 
     def text(self) -> str:

@@ -44,7 +44,9 @@ def _run_window_until(folder: Path, step: Callable[[MainWindow], bool]) -> int:
     handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     try:
         return run_window(argparse.Namespace(config_dir=str(folder), touch=False,
-                                             fullscreen=False, log_level="WARNING"))
+                                             fullscreen=False, log_level="WARNING",
+                                             # The test process keeps its own priority.
+                                             normal_priority=True))
     finally:
         give_up.stop()
         signal.signal(signal.SIGINT, handlers[0])

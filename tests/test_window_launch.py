@@ -16,6 +16,8 @@ from harness import ROOT, TestEnv
 from moorings_process import MooringsProcess, import_config
 from orchestration import instance_values
 
+from ui.priority import WINDOW_NICE
+
 pytestmark = [pytest.mark.engine, pytest.mark.gui, pytest.mark.usefixtures("cleanup")]
 
 OFFSCREEN = {"QT_QPA_PLATFORM": "offscreen"}
@@ -27,6 +29,12 @@ def window_runs() -> Iterator[list[MooringsProcess]]:
     yield runs
     for run in runs:
         run.close()
+
+
+def _nice(pid: int) -> int:
+    """The nice value of ``pid``'s main thread, as the kernel reports it."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
 
 
 def _wait_running(client: docker.DockerClient, name: str, run: MooringsProcess,
@@ -52,6 +60,13 @@ def test_the_window_restores_refuses_a_twin_and_closes_leaving_containers_runnin
     run = MooringsProcess(cfg, module="ui.launcher", env=OFFSCREEN)
     window_runs.append(run)
     _wait_running(docker_client, "moorings-test-win-a", run)
+    # The window asked for a higher CPU priority for its threads (where this user may).
+    nice = _nice(run.proc.pid)
+    if os.geteuid() == 0:
+        assert nice == WINDOW_NICE, run.text()
+        assert f"the window runs at nice {WINDOW_NICE}" in run.text()
+    else:
+        assert nice in (0, WINDOW_NICE), run.text()
 
     # A second window on the same folder refuses before it opens, and names the holder.
     second = subprocess.run([sys.executable, "-m", "ui.launcher", "--config-dir", str(cfg)],

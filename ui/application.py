@@ -127,6 +127,11 @@ def run_window(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    if not getattr(args, "normal_priority", False):
+        from ui.priority import raise_window_priority
+
+        # Before Qt and the core start their threads: they inherit it.
+        log.info("%s", raise_window_priority())
     if _want_virtual_keyboard(args):
         os.environ["QT_IM_MODULE"] = "qtvirtualkeyboard"
 
