@@ -29,7 +29,10 @@ def start_once(mode: str, config_dir: str, env: dict[str, str]) -> tuple[float, 
     t0 = time.time()
     proc = subprocess.run([sys.executable, str(CHILD), "--mode", mode, "--config-dir",
                            config_dir], capture_output=True, text=True, env=env, timeout=60,
-                          check=True, cwd=ROOT)
+                          check=True, cwd=ROOT,
+                          # Each in a session of its own, as an application is launched: the
+                          # `moorings` window raises its session's CPU share, not the next one's.
+                          start_new_session=True)
     ready = rss = loaded = 0.0
     for line in proc.stdout.splitlines():
         if line.startswith("READY "):
@@ -97,7 +100,10 @@ def bench_stall() -> None:
     from ui.application import load_style, warm_gui_modules
     from ui.bridge import CoreBridge
     from ui.main_window import MainWindow
+    from ui.priority import raise_window_priority
 
+    # As the `moorings` command does before its threads start.
+    print(f"priority: {raise_window_priority()}")
     env = TestEnv.from_environ()
     client = docker_client(env)
     cleanup_test_objects(client)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -61,6 +62,7 @@ def test_closing_the_window_stops_moorings_and_leaves_the_container_running(
     folder = tmp_path / "cfg"
     import_config(folder, test_env, {"moorings-test-close-a": instance_values(test_env)})
     seen: dict[str, object] = {}
+    nice = os.getpriority(os.PRIO_PROCESS, 0)
 
     def close_once_running(win: MainWindow) -> bool:
         status = win.model.status("moorings-test-close-a") if win.findChild(
@@ -79,6 +81,8 @@ def test_closing_the_window_stops_moorings_and_leaves_the_container_running(
     alive = {t.name for t in threading.enumerate()}
     assert not alive & {"moorings-reconcile", "moorings-engine-events", "moorings-inventory"}
     claim_folder(folder).release()
+    # --normal-priority was given: the window left this process's CPU priority alone.
+    assert os.getpriority(os.PRIO_PROCESS, 0) == nice
 
 
 def test_a_configuration_from_a_newer_moorings_is_named_in_the_window(
