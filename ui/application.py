@@ -127,7 +127,7 @@ def run_window(args: argparse.Namespace) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    if not getattr(args, "normal_priority", False):
+    if not args.normal_priority:
         from ui.priority import raise_window_priority
 
         # Before Qt and the core start their threads: they inherit it.
