@@ -61,6 +61,17 @@ class EngineTarget:
     def uses_tls(self) -> bool:
         return self.url.startswith("tcp://") and bool(self.ca_cert or self.client_cert)
 
+    def security_warning(self) -> str | None:
+        """A sentence for the form, the header and the log when this connection is unsafe."""
+        if self.url.startswith("tcp://") and not self.uses_tls:
+            return (f"{self.url} is a plain TCP connection without TLS: anyone on that network "
+                    "can control this engine, which is root on the gateway. Use TLS with a CA "
+                    "and client certificate, or ssh://.")
+        if self.uses_tls and not self.verify:
+            return (f"TLS verification is off for {self.url}: the engine's certificate is not "
+                    "checked, so a machine in between can pose as the engine. Turn Verify on.")
+        return None
+
     def tls_config(self) -> docker.tls.TLSConfig | None:
         if not self.uses_tls:
             return None

@@ -269,6 +269,14 @@ class Orchestrator:
             self._reconcile(frozenset({name}), "apply")
         return self._submit(run, PRIORITY_PERSON, f"start {name}")
 
+    def retry_instance(self, name: str) -> Future[None]:
+        """A person's Retry after the instance gave up: fresh attempts with the stored values."""
+        def run() -> None:
+            self._reset(name)
+            self._history.add(name, "retry", "a person asked to try again")
+            self._reconcile(frozenset({name}), "apply")
+        return self._submit(run, PRIORITY_PERSON, f"retry {name}")
+
     def restart_container(self, name: str) -> Future[None]:
         def run() -> None:
             c = self._find_ours(name)

@@ -24,6 +24,7 @@ class Phase(str, Enum):
     FAILED = "failed"
     CONFLICT = "conflict"
     REMOVING = "removing"
+    STOPPING = "stopping"  # a stop was asked for; the engine is waiting for the process to end
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,9 @@ class InstanceStatus:
     restart_count: int = 0
     exit_code: int | None = None
     since: float = field(default_factory=time.time)
+    # When the engine started the current container (its State.StartedAt), so a relaunched
+    # Moorings shows the container's own start, not its own.
+    started_at: float | None = None
 
     def with_(self, **changes: object) -> InstanceStatus:
         if "phase" in changes and changes["phase"] != self.phase:
