@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
+from datetime import datetime
 from pathlib import Path
 
 import docker
@@ -44,9 +45,16 @@ def test_apply_creates_and_restart_adopts_without_recreate(
         assert again.id == first.id
         assert again.attrs["State"]["StartedAt"] == started_at
         kinds = [h.kind for h in orch.history(name)]
-        assert "adopted" in kinds
-        assert "created" not in kinds
-        assert "pulling" not in kinds
+        # The history survived the relaunch; after it, the container was adopted, not made.
+        assert kinds[:kinds.index("restore")].count("created") == 2  # instance, container
+        since = kinds[kinds.index("restore"):]
+        assert "adopted" in since
+        assert "created" not in since
+        assert "pulling" not in since
+        # The page shows the container's own start, not the relaunch.
+        assert st.started_at is not None
+        engine_start = datetime.fromisoformat(started_at[:26] + "+00:00").timestamp()
+        assert abs(st.started_at - engine_start) < 0.001
 
 
 def test_change_recreates_and_unchanged_apply_does_not(
@@ -184,7 +192,7 @@ def test_wrong_password_fails_after_exactly_n_attempts(
         "container.image": f"{test_env.registry}/{repo}",
         "container.image.download.retries": 3,
         "container.image.download.interval": 300})
-    with running(tmp_path, test_env) as (orch, rec):
+    with running(tmp_path, test_env, periodic_interval_s=0.5) as (orch, rec):
         orch.create_instance(name, values).result(30)
         st = rec.wait_phase(name, Phase.FAILED, timeout=60)
         assert "gave up after 3 attempts" in st.reason
@@ -192,8 +200,12 @@ def test_wrong_password_fails_after_exactly_n_attempts(
         assert "username or password" in st.reason
         assert "wrong-password" not in st.reason
         assert wait_for_pull_count(repo, before + 3) - before == 3
-        time.sleep(1.0)  # no fourth attempt comes later
+        time.sleep(2.5)  # five periodic passes: none tries again (no account lock-out)
         assert registry_pull_count(repo) - before == 3
+        st = orch.status(name)
+        assert st is not None
+        assert st.phase is Phase.FAILED
+        assert "gave up after 3 attempts" in st.reason
         # Attempts were spaced by the interval: the retry-wait states announced it.
         waits = [h for h in orch.history(name) if h.kind == "failed attempt"]
         assert len(waits) == 2
@@ -202,6 +214,36 @@ def test_wrong_password_fails_after_exactly_n_attempts(
         assert all(g >= 0.3 for g in gaps)
         with pytest.raises(docker.errors.NotFound):
             docker_client.containers.get(name)
+        # A person's Retry gives it exactly its attempts again, and it gives up again.
+        orch.retry_instance(name).result(30)
+        assert wait_for_pull_count(repo, before + 6) - before == 6
+        st = rec.wait_status(name, lambda s: s.phase is Phase.FAILED
+                             and "gave up after 3 attempts" in s.reason
+                             and len([h for h in orch.history(name) if h.kind == "retry"]) == 1)
+        time.sleep(1.5)
+        assert registry_pull_count(repo) - before == 6
+
+
+def test_one_attempt_means_one_pull_after_an_apply(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    """Image Download Retries = 1, the credentials cleared, Apply once: exactly one pull."""
+    name = "moorings-test-onepull"
+    repo = f"{test_env.image_repo}-onepull"
+    values = registry_values(test_env, **{"container.image": f"{test_env.registry}/{repo}",
+                                          "container.image.download.retries": 1})
+    with running(tmp_path, test_env, periodic_interval_s=0.5) as (orch, rec):
+        orch.create_instance(name, {**values, "container.enabled": False}).result(30)
+        rec.wait_phase(name, Phase.DISABLED)
+        orch.apply(name, {"container.enabled": True, "registry.username": "",
+                          "registry.password": ""}).result(30)
+        st = rec.wait_phase(name, Phase.FAILED, timeout=60)
+        assert "gave up after 1 attempt:" in st.reason
+        assert "needs a username and password" in st.reason
+        time.sleep(2.0)  # four periodic passes
+        # Without credentials the engine stops at the registry's challenge (no manifest
+        # request to count), so count the pulls Moorings started.
+        assert [h.kind for h in orch.history(name)].count("pulling") == 1
+        assert "gave up after 1 attempt:" in orch.status(name).reason  # type: ignore[union-attr]
 
 
 def test_unlimited_attempts_back_off(tmp_path: Path, test_env: TestEnv) -> None:
@@ -239,22 +281,44 @@ def test_authenticated_pull_then_run(tmp_path: Path, test_env: TestEnv,
         assert st.container_id
 
 
-def test_privileged_start_failure_is_a_sentence(
+def test_privileged_start_failure_is_a_sentence_and_gives_up_leaving_nothing(
         tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
     name = "moorings-test-privileged"
     values = instance_values(test_env, **{"container.privileged": True,
-                                          "container.image.download.retries": 1})
-    with running(tmp_path, test_env) as (orch, rec):
+                                          "container.image.download.retries": 2,
+                                          "container.image.download.interval": 3000})
+    with running(tmp_path, test_env, periodic_interval_s=0.5) as (orch, rec):
         orch.create_instance(name, values).result(30)
-        st = rec.wait_phase(name, Phase.FAILED, timeout=60)
+        st = rec.wait_phase(name, Phase.RETRY_WAIT, timeout=60)
         assert "privileged" in st.reason
         assert "Traceback" not in st.reason
+        # Between attempts the Created container is kept (and was asked to be privileged).
         c = _container(docker_client, name)
         assert c.attrs["HostConfig"]["Privileged"] is True
         assert c.status == "created"
-        orch.delete_instance(name).result(30)
+        st = rec.wait_phase(name, Phase.FAILED, timeout=60)
+        assert "gave up after 2 attempts" in st.reason
+        assert "Retry" in st.reason
+        # Giving up leaves nothing behind, and no pass tries again.
+        _wait_gone(docker_client, name)
+        time.sleep(2.0)  # four periodic passes
+        assert orch.status(name).phase is Phase.FAILED  # type: ignore[union-attr]
+        assert "gave up after 2 attempts" in orch.status(name).reason  # type: ignore[union-attr]
         with pytest.raises(docker.errors.NotFound):
             docker_client.containers.get(name)
+        assert [h.kind for h in orch.history(name)].count("failed attempt") == 1
+        orch.delete_instance(name).result(30)
+
+
+def _wait_gone(client: docker.DockerClient, name: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            client.containers.get(name)
+        except docker.errors.NotFound:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{name} is still there")
 
 
 def test_entrypoint_reaches_engine(tmp_path: Path, test_env: TestEnv,

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from app.config.model import Scalar, ValidationResult, default_values, validate
+from app.config.model import Scalar, default_values, validate
 from app.config.store import ConfigStore, StoredConfig, StoredInstance
 from app.config.transfer import ParsedDocument, build_document, parse_document
 from app.errors import ConfigError, FieldError
@@ -22,16 +22,47 @@ class InstanceConfig:
     values: Mapping[str, Scalar]
 
 
-ChangeListener = Callable[[str | None], None]
-"""Called after a committed change with the instance name, or None for the service."""
+@dataclass(frozen=True)
+class Changes:
+    """What other processes changed since our snapshot: the instances whose stored configuration
+    appeared, changed or went away, whether the service settings changed, and the revision of
+    the files that carried the change."""
+
+    names: frozenset[str] = frozenset()
+    service: bool = False
+    revision: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.service)
+
+    def __or__(self, other: Changes) -> Changes:
+        return Changes(self.names | other.names, self.service or other.service,
+                       max(self.revision, other.revision))
+
+
+def _changes(old: StoredConfig, new: StoredConfig) -> Changes:
+    names = {n for n in set(old.instances) | set(new.instances)
+             if old.instances.get(n) != new.instances.get(n)}
+    return Changes(frozenset(names), old.service != new.service, new.revision)
+
+
+def _copy(data: StoredConfig) -> StoredConfig:
+    return StoredConfig(
+        service=dict(data.service),
+        instances={n: StoredInstance(i.factory, dict(i.properties))
+                   for n, i in data.instances.items()},
+        generation=data.generation, revision=data.revision)
 
 
 class ConfigRepository:
     """Validated access to the store. Every write validates first and changes nothing on error.
 
-    Writes do disk I/O: call them from a worker thread, never from a GUI thread. Reads never
-    wait: a write builds a new snapshot and swaps it in only once it is on disk, so a reader
-    (the GUI thread) sees the old or the new configuration and never blocks behind an fsync.
+    Every write applies its change to what is on disk at that moment, under the folder's write
+    lock, so changes saved by another process (a ``config import``) are kept; :meth:`refresh`
+    takes them into the snapshot. Writes do disk I/O: call them from a worker thread, never from
+    a GUI thread. Reads never wait: a write builds a new snapshot and swaps it in only once it
+    is on disk, so a reader (the GUI thread) sees the old or the new configuration and never
+    blocks behind an fsync.
     """
 
     def __init__(self, store: ConfigStore, catalog: Catalog) -> None:
@@ -41,7 +72,8 @@ class ConfigRepository:
         loaded = store.load()
         self._data: StoredConfig = loaded.data
         self.load_warnings: list[str] = list(loaded.warnings)
-        self._listeners: list[ChangeListener] = []
+        self._warnings: list[str] = []
+        self._absorbed = Changes()
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -52,12 +84,25 @@ class ConfigRepository:
     def store(self) -> ConfigStore:
         return self._store
 
+    @property
+    def generation(self) -> str:
+        """The save the snapshot comes from (see ConfigStore): it changes with every save."""
+        return self._data.generation
+
+    @property
+    def revision(self) -> int:
+        """The snapshot's revision: one more than the save it replaced, in any process."""
+        return self._data.revision
+
     def service_descriptor(self) -> ComponentDescriptor:
         return self._catalog.by_pid(SERVICE_PID)
 
     def service_values(self) -> dict[str, Scalar]:
+        return self._service_values(self._data)
+
+    def _service_values(self, data: StoredConfig) -> dict[str, Scalar]:
         base = default_values(self.service_descriptor())
-        base.update(self._data.service)
+        base.update(data.service)
         return base
 
     def instance_names(self) -> list[str]:
@@ -80,99 +125,127 @@ class ConfigRepository:
         return name in self._data.instances
 
     # -- checking --------------------------------------------------------------------------
-    def check_instance(self, name: str, values: Mapping[str, object],
-                       factory: str = INSTANCE_FACTORY_PID) -> ValidationResult:
-        return validate(self._catalog.by_pid(factory), values, name)
-
     def check_new_name(self, name: str, factory: str = INSTANCE_FACTORY_PID) -> list[FieldError]:
         """Why ``name`` cannot be used for a new instance (empty list: it can)."""
+        return self._name_errors(name, factory, self._data)
+
+    def _name_errors(self, name: str, factory: str, data: StoredConfig) -> list[FieldError]:
         errors: list[FieldError] = []
         if not name.strip():
             return [FieldError("name", "Name", "A name is required; expected letters, digits, "
                                "'_', '.' or '-', starting with a letter or digit.", None, None)]
         result = validate(self._catalog.by_pid(factory), {}, name)
         errors.extend(e for e in result.errors if e.field_id == "name")
-        if name in self._data.instances:
+        if name in data.instances:
             errors.append(FieldError("name", "Name", f"An instance named {name} already "
                                      "exists; choose another name.", name, name))
         return errors
 
     # -- writing ---------------------------------------------------------------------------
-    def add_listener(self, listener: ChangeListener) -> None:
-        self._listeners.append(listener)
-
-    def _notify(self, name: str | None) -> None:
-        for listener in list(self._listeners):
-            listener(name)
-
-    def _commit(self, data: StoredConfig) -> None:
+    def _commit(self, change: Callable[[StoredConfig], StoredConfig]) -> StoredConfig:
+        """Apply ``change`` to what is on disk now (other processes may have written since our
+        snapshot) and store it, all under the folder's write lock; swap the snapshot in."""
         secret_ids: frozenset[str] = frozenset()
         for comp in self._catalog.components:
             secret_ids |= comp.secret_ids()
-        self._store.save(data, secret_ids)
-        self._data = data  # the swap readers see; ``data`` is never changed afterwards
-
-    def _copy(self) -> StoredConfig:
-        return StoredConfig(
-            service=dict(self._data.service),
-            instances={n: StoredInstance(i.factory, dict(i.properties))
-                       for n, i in self._data.instances.items()},
-        )
+        with self._lock:
+            def on_disk_now(data: StoredConfig) -> StoredConfig:
+                if data.generation != self._data.generation:
+                    # Another process saved since our snapshot: keep its change (it is in
+                    # ``data``) and tell whoever acts on the configuration about it.
+                    self._absorbed = self._absorbed | _changes(self._data, data)
+                return change(_copy(data))
+            result = self._store.update(on_disk_now, secret_ids)
+            self._warnings.extend(result.warnings)
+            self._data = result.data  # the swap readers see; never changed afterwards
+        return result.data
 
     def create_instance(self, name: str, factory: str = INSTANCE_FACTORY_PID,
                         values: Mapping[str, object] | None = None) -> InstanceConfig:
         """Create a new instance with default values (and any given); raise ConfigError."""
-        with self._lock:
-            errors = self.check_new_name(name, factory)
-            if errors:
-                raise ConfigError(errors)
-            result = validate(self._catalog.by_pid(factory), values or {}, name)
-            if result.errors:
-                raise ConfigError(result.errors)
-            data = self._copy()
+        errors = self.check_new_name(name, factory)
+        if errors:
+            raise ConfigError(errors)
+        result = validate(self._catalog.by_pid(factory), values or {}, name)
+        if result.errors:
+            raise ConfigError(result.errors)
+
+        def change(data: StoredConfig) -> StoredConfig:
+            taken = self._name_errors(name, factory, data)
+            if taken:
+                raise ConfigError(taken)
             data.instances[name] = StoredInstance(factory, {**result.values, **result.extras})
-            self._commit(data)
-        self._notify(name)
+            return data
+        self._commit(change)
         return self.instance(name)
 
     def update_instance(self, name: str, values: Mapping[str, object]) -> InstanceConfig:
         """Replace an instance's values after validating them all; raise ConfigError."""
-        with self._lock:
-            if name not in self._data.instances:
+        def change(data: StoredConfig) -> StoredConfig:
+            if name not in data.instances:
                 raise ConfigError([FieldError("name", "Name", f"There is no instance named "
                                               f"{name}.", name, name)])
-            factory = self._data.instances[name].factory
-            current = self._instance(name).values
-            merged = {**current, **values}
+            factory = data.instances[name].factory
+            merged = {**self._instance(name, data).values, **values}
             result = validate(self._catalog.by_pid(factory), merged, name)
             if result.errors:
                 raise ConfigError(result.errors)
-            data = self._copy()
             data.instances[name] = StoredInstance(factory, {**result.values, **result.extras})
-            self._commit(data)
-        self._notify(name)
+            return data
+        self._commit(change)
         return self.instance(name)
 
     def delete_instance(self, name: str) -> None:
-        with self._lock:
-            if name not in self._data.instances:
-                return
-            data = self._copy()
-            del data.instances[name]
-            self._commit(data)
-        self._notify(name)
+        if name not in self._data.instances:
+            return
+
+        def change(data: StoredConfig) -> StoredConfig:
+            data.instances.pop(name, None)
+            return data
+        self._commit(change)
 
     def update_service(self, values: Mapping[str, object]) -> dict[str, Scalar]:
-        with self._lock:
-            merged = {**self.service_values(), **values}
+        def change(data: StoredConfig) -> StoredConfig:
+            merged = {**self._service_values(data), **values}
             result = validate(self.service_descriptor(), merged, None)
             if result.errors:
                 raise ConfigError(result.errors)
-            data = self._copy()
             data.service = {**result.values, **result.extras}
-            self._commit(data)
-        self._notify(None)
+            return data
+        self._commit(change)
         return self.service_values()
+
+    # -- other writers ---------------------------------------------------------------------
+    def refresh(self) -> Changes | None:
+        """Read the files again if another process saved since our snapshot; say what changed.
+
+        Returns None when the files are as we last saw them (or cannot be read now: the next
+        look will tell). Raises StoreError when they cannot be loaded at all.
+        """
+        on_disk = self._store.disk_generation()
+        if on_disk is None or on_disk == self._data.generation:
+            return None
+        with self._lock:
+            loaded = self._store.load()
+            old, self._data = self._data, loaded.data
+            self._warnings.extend(loaded.warnings)
+            found = _changes(old, loaded.data)
+            self._absorbed = self._absorbed | found
+        return found
+
+    def take_changes(self) -> Changes:
+        """Every change of another process taken into the snapshot (by :meth:`refresh`, or by
+        a write that found it on disk) since the last call; each is returned once."""
+        with self._lock:
+            taken, self._absorbed = self._absorbed, Changes()
+        return taken
+
+    def take_warnings(self) -> list[str]:
+        """Sentences about what a later load or save had to repair (the first load's are in
+        ``load_warnings``); each is returned once."""
+        with self._lock:
+            taken, self._warnings = self._warnings, []
+        return taken
 
     # -- import / export -------------------------------------------------------------------
     def import_text(self, text: str) -> ParsedDocument:
@@ -184,22 +257,19 @@ class ConfigRepository:
         parsed = parse_document(text, self._catalog)
         if parsed.errors:
             return parsed
-        with self._lock:
-            data = self._copy()
+
+        def change(data: StoredConfig) -> StoredConfig:
             if parsed.service is not None:
                 data.service = dict(parsed.service)
             for name, (factory, values) in parsed.instances.items():
                 props = dict(values)
-                old = self._data.instances.get(name)
+                old = data.instances.get(name)
                 for sid in parsed.absent_secrets.get(name, set()):
                     if old is not None and sid in old.properties:
                         props[sid] = old.properties[sid]
                 data.instances[name] = StoredInstance(factory, props)
-            self._commit(data)
-        for name in parsed.instances:
-            self._notify(name)
-        if parsed.service is not None:
-            self._notify(None)
+            return data
+        self._commit(change)
         return parsed
 
     def export_document(self, *, include_secrets: bool = False) -> dict[str, object]:

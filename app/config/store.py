@@ -7,6 +7,7 @@ import copy
 import json
 import math
 import os
+import secrets as token
 import stat
 import time
 from collections.abc import Callable
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from app.config.atomic import atomic_write, read_bytes, temp_target_name
+from app.config.atomic import atomic_write, temp_target_name
+from app.config.folder import check_folder, read_regular, write_lock
 from app.errors import StoreError
 from app.paths import ensure_dir
 
@@ -29,6 +31,7 @@ __all__ = [
     "Scalar",
     "StoredConfig",
     "StoredInstance",
+    "UpdateResult",
 ]
 
 Scalar: TypeAlias = bool | int | float | str
@@ -61,6 +64,11 @@ class StoredConfig:
 
     service: dict[str, Scalar] = field(default_factory=dict)
     instances: dict[str, StoredInstance] = field(default_factory=dict)
+    # Which save produced it (a token written into both files, so that they are one commit);
+    # "" for a configuration not read from disk or written before generations existed.
+    generation: str = field(default="", compare=False)
+    # Counts saves, whoever made them (one more than the save it replaced).
+    revision: int = field(default=0, compare=False)
 
 
 @dataclass
@@ -137,6 +145,9 @@ def _parse(raw: bytes) -> JsonObject:
         raise _Unreadable(f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise _Unreadable("it is nested too deeply") from None
+    except ValueError:
+        # int() refuses numbers of more than 4300 digits (CVE-2020-10735's limit).
+        raise _Unreadable("it holds a number too long to read (more than 4300 digits)") from None
     if not isinstance(doc, dict):
         raise _Unreadable(f"it holds {_kind(doc)} instead of a JSON object")
     return doc
@@ -181,6 +192,8 @@ def _scalars(values: JsonObject, where: str) -> dict[str, Scalar]:
                 f'{where}property "{prop_id}" is {_kind(value)}; '
                 "expected true/false, a number or text"
             )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _Unreadable(f'{where}property "{prop_id}" is a number too large to hold')
         result[prop_id] = value
     return result
 
@@ -197,7 +210,8 @@ def _config_from_doc(doc: JsonObject) -> StoredConfig:
             raise _Unreadable(f'{where}"factory" is missing or not text')
         properties = _scalars(_object(entry, "properties", where), where)
         instances[name] = StoredInstance(factory=factory, properties=properties)
-    return StoredConfig(service=service, instances=instances)
+    return StoredConfig(service=service, instances=instances,
+                        generation=_text(doc, "generation"), revision=_revision(doc))
 
 
 @dataclass
@@ -288,10 +302,50 @@ class _FileState:
     problem: str | None = None
 
 
+def _text(doc: JsonObject | None, key: str) -> str:
+    value = doc.get(key, "") if doc is not None else ""
+    return value if isinstance(value, str) else ""
+
+
+def _revision(doc: JsonObject | None) -> int:
+    value = doc.get("revision", 0) if doc is not None else 0
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+
+def _paired_secrets(config_doc: JsonObject | None,
+                    secret_doc: JsonObject) -> tuple[JsonObject, str | None]:
+    """The set of secrets that belongs with moorings.json, and why it is not the obvious one.
+
+    A save writes secrets.json first with the new set and the one in force (``previous``),
+    then moorings.json naming the new generation: whichever of the two renames a crash falls
+    between, moorings.json names a set that secrets.json holds.
+    """
+    wanted = _text(config_doc, "generation")
+    main = _text(secret_doc, "generation")
+    if main == wanted:
+        return secret_doc, None
+    previous = secret_doc.get("previous")
+    if isinstance(previous, dict) and _text(previous, "generation") == wanted:
+        return previous, "interrupted"
+    if not wanted or not main:
+        return secret_doc, None  # written before generations existed
+    return secret_doc, "mismatch"
+
+
+@dataclass
+class UpdateResult:
+    """What ``ConfigStore.update`` committed, and what the load under the same lock repaired."""
+
+    data: StoredConfig
+    warnings: list[str] = field(default_factory=list)
+
+
 class ConfigStore:
     """Reads and writes moorings.json and secrets.json in one folder.
 
-    The caller serialises access (one process at a time holds the folder's lock).
+    Every read and write holds the folder's write lock, so several processes (the window,
+    headless mode, ``config`` commands) can share one folder: :meth:`update` reads what is on
+    disk now, applies a change and writes it back, and no writer loses another's change.
     """
 
     def __init__(self, folder: Path) -> None:
@@ -315,9 +369,38 @@ class ConfigStore:
         """Read both files, repairing what can be repaired and saying so in ``warnings``.
 
         Missing files give an empty configuration. Raises StoreError, leaving every file as it
-        was, if a file comes from a newer Moorings or cannot be read at all; a file whose
-        content is damaged is moved aside instead, with a warning naming the moved copy.
+        was, if a file comes from a newer Moorings, is not a regular file, sits in a folder
+        that others may write, or cannot be read at all; a file whose content is damaged is
+        moved aside instead, with a warning naming the moved copy.
         """
+        check_folder(self._folder)
+        if not self._folder.is_dir():
+            return LoadResult(data=StoredConfig())
+        with write_lock(self._folder):
+            return self._load_locked()
+
+    def signature(self) -> tuple[int, int, int] | None:
+        """A cheap fingerprint of moorings.json (inode, size, mtime): it changes with every save."""
+        try:
+            st = os.lstat(self.path)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def disk_generation(self) -> str | None:
+        """The generation moorings.json holds now ("" for none), or None if it cannot be read."""
+        try:
+            raw = read_regular(self.path)
+        except (OSError, StoreError):
+            return None
+        if raw is None:
+            return ""
+        try:
+            return _text(_parse(raw), "generation")
+        except _Unreadable:
+            return None
+
+    def _load_locked(self) -> LoadResult:
         config = self._examine(self.path)
         secrets = self._examine(self.secrets_path)
         # Refuse before touching anything, so a newer Moorings finds its files intact.
@@ -337,10 +420,13 @@ class ConfigStore:
         secret_doc: JsonObject = {"schema": SCHEMA_VERSION, "instances": {}}
         if secrets.doc is not None:
             try:
-                _secrets_from_doc(secrets.doc)
-                secret_doc = secrets.doc
+                chosen, note = _paired_secrets(config.doc, secrets.doc)
+                _secrets_from_doc(chosen)
+                secret_doc = chosen
             except _Unreadable as exc:
                 secrets.problem = str(exc)
+            else:
+                self._note_pairing(note, config.doc, chosen, warnings)
         if secrets.problem is not None:
             self._set_aside(
                 secrets, warnings, "saved passwords are missing and must be entered again"
@@ -360,9 +446,31 @@ class ConfigStore:
         self._merge_secrets(stored, _secrets_from_doc(secret_doc), warnings)
         return LoadResult(data=stored, warnings=warnings)
 
+    def _note_pairing(self, note: str | None, config_doc: JsonObject | None,
+                      chosen: JsonObject, warnings: list[str]) -> None:
+        if note == "interrupted":
+            warnings.append(
+                f"The last save of the configuration in {self._folder} was interrupted before "
+                "it finished; the configuration from before it is in force."
+            )
+            # Drop the set that never took effect (it may hold a password nobody uses).
+            repaired: JsonObject = {"schema": SCHEMA_VERSION,
+                                    "generation": _text(config_doc, "generation")}
+            for key in ("service", "instances"):
+                if key in chosen:
+                    repaired[key] = chosen[key]
+            with contextlib.suppress(OSError):
+                atomic_write(self.secrets_path, _encode(repaired), SECRETS_MODE)
+        elif note == "mismatch":
+            warnings.append(
+                f"{self.secrets_path} was not saved together with {self.path} (one of them was "
+                "replaced by hand or from a backup); its passwords are used for the instances "
+                "of the same names, so check the registry passwords."
+            )
+
     def _examine(self, path: Path) -> _FileState:
         try:
-            raw = read_bytes(path)
+            raw = read_regular(path)
         except OSError as exc:
             raise StoreError(f"{path} cannot be read: {exc.strerror or exc}.") from None
         state = _FileState(path=path, raw=raw)
@@ -392,19 +500,26 @@ class ConfigStore:
             return
         path = self.secrets_path
         try:
-            mode = stat.S_IMODE(path.stat().st_mode)
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+                         | getattr(os, "O_CLOEXEC", 0))
         except OSError:
             return
-        if mode & 0o077 == 0:
-            return
         try:
-            os.chmod(path, SECRETS_MODE)
-        except OSError as exc:
-            warnings.append(
-                f"{path} can be read by other users (mode {mode:04o}) and its permissions "
-                f"could not be restricted ({exc.strerror or exc}); restrict them to 0600."
-            )
-            return
+            mode = stat.S_IMODE(os.fstat(fd).st_mode)
+            if mode & 0o077 == 0:
+                return
+            try:
+                # Through the open file, never the name: a link swapped in meanwhile is not
+                # followed to chmod someone else's file.
+                os.fchmod(fd, SECRETS_MODE)
+            except OSError as exc:
+                warnings.append(
+                    f"{path} can be read by other users (mode {mode:04o}) and its permissions "
+                    f"could not be restricted ({exc.strerror or exc}); restrict them to 0600."
+                )
+                return
+        finally:
+            os.close(fd)
         warnings.append(
             f"{path} could be read by other users (mode {mode:04o}); its permissions were "
             "set to 0600 so that only you can read it."
@@ -469,7 +584,7 @@ class ConfigStore:
         backup = self._free_name(self.path, f"schema{old_version}")
         try:
             atomic_write(backup, raw, BACKUP_MODE)
-            self._write(docs.config, docs.secrets)
+            stored.generation = self._write(docs.config, docs.secrets)
         except OSError as exc:
             raise StoreError(
                 f"{self.path} was written by an older Moorings (schema {old_version}) and "
@@ -501,32 +616,103 @@ class ConfigStore:
 
     # -- saving ------------------------------------------------------------------------------
 
-    def save(self, data: StoredConfig, secret_ids: frozenset[str]) -> None:
-        """Write ``data``; properties named in ``secret_ids`` go to secrets.json only.
+    def save(self, data: StoredConfig, secret_ids: frozenset[str]) -> str:
+        """Write ``data`` as it is, replacing what is on disk; return the new generation.
 
-        Raises StoreError (nothing changed) if a file on disk comes from a newer Moorings or a
-        value cannot be stored, and StoreError if writing fails.
+        Properties named in ``secret_ids`` go to secrets.json only. Raises StoreError (nothing
+        changed) if a file on disk comes from a newer Moorings or a value cannot be stored, and
+        StoreError if writing fails. Prefer :meth:`update`, which keeps other writers' changes.
         """
         config_doc, secrets_doc = _split(data, secret_ids)
-        for path in (self.path, self.secrets_path):
-            state = self._examine(path)
-            if state.problem is None and state.version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"{path} was written by a newer Moorings (schema {state.version}). "
-                    "Nothing was saved, so as not to destroy it."
-                )
+        check_folder(self._folder)
         ensure_dir(self._folder)
+        with write_lock(self._folder):
+            for path in (self.path, self.secrets_path):
+                state = self._examine(path)
+                if state.problem is None and state.version > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{path} was written by a newer Moorings (schema {state.version}). "
+                        "Nothing was saved, so as not to destroy it."
+                    )
+            return self._save_locked(config_doc, secrets_doc)
+
+    def update(self, change: Callable[[StoredConfig], StoredConfig],
+               secret_ids: frozenset[str]) -> UpdateResult:
+        """Read what is on disk now, apply ``change`` to it and write the result, all under the
+        folder's write lock. ``change`` may raise (ConfigError, say): then nothing is written."""
+        check_folder(self._folder)
+        ensure_dir(self._folder)
+        with write_lock(self._folder):
+            loaded = self._load_locked()
+            data = change(loaded.data)
+            config_doc, secrets_doc = _split(data, secret_ids)
+            data.generation = self._save_locked(config_doc, secrets_doc)
+            data.revision = loaded.data.revision + 1
+            return UpdateResult(data=data, warnings=loaded.warnings)
+
+    def _save_locked(self, config_doc: JsonObject, secrets_doc: JsonObject) -> str:
         try:
-            self._write(config_doc, secrets_doc)
+            return self._write(config_doc, secrets_doc)
         except OSError as exc:
             raise StoreError(
-                f"The configuration could not be saved in {self._folder}: {exc.strerror or exc}."
+                f"The configuration could not be saved in {self._folder}: {exc.strerror or exc}. "
+                "Nothing was changed."
             ) from None
 
-    def _write(self, config_doc: JsonObject, secrets_doc: JsonObject) -> None:
-        config_bytes = _encode(config_doc)
-        secrets_bytes = _encode(secrets_doc)
-        # Secrets first: a crash in between leaves moorings.json pointing at old or new
-        # secrets, both complete, and never a moorings.json that lost its passwords.
-        atomic_write(self.secrets_path, secrets_bytes, SECRETS_MODE)
-        atomic_write(self.path, config_bytes, CONFIG_MODE)
+    def _in_force(self) -> tuple[bytes | None, JsonObject | None, int]:
+        """The secrets file's bytes now; the set in force with its generation (the set that the
+        moorings.json on disk names), to keep beside the new one until it commits; and the
+        revision on disk."""
+        config = self._examine(self.path)
+        secrets = self._examine(self.secrets_path)
+        if config.doc is None:
+            return secrets.raw, None, 0
+        chosen: JsonObject = {}
+        if secrets.doc is not None:
+            chosen, _ = _paired_secrets(config.doc, secrets.doc)
+        previous: JsonObject = {"generation": _text(config.doc, "generation")}
+        for key in ("service", "instances"):
+            if isinstance(chosen.get(key), dict):
+                previous[key] = chosen[key]
+        return secrets.raw, previous, _revision(config.doc)
+
+    def _write(self, config_doc: JsonObject, secrets_doc: JsonObject) -> str:
+        """Write both files as one commit; return the new generation.
+
+        secrets.json first, holding the new set and the one in force; then moorings.json naming
+        the new generation (the commit); then secrets.json again without the old set. A crash or
+        a full disk at any point leaves both old or both new.
+        """
+        generation = token.token_hex(8)
+        old_raw, in_force, revision = self._in_force()
+        config_out: JsonObject = {"schema": config_doc.get("schema", SCHEMA_VERSION),
+                                  "generation": generation, "revision": revision + 1}
+        config_out.update((k, v) for k, v in config_doc.items()
+                          if k not in ("schema", "generation", "revision"))
+        secrets_out: JsonObject = {"schema": secrets_doc.get("schema", SCHEMA_VERSION),
+                                   "generation": generation}
+        for key in ("service", "instances"):
+            if key in secrets_doc:
+                secrets_out[key] = secrets_doc[key]
+        config_bytes = _encode(config_out)
+        staged = dict(secrets_out)
+        if in_force is not None:
+            staged["previous"] = in_force
+        atomic_write(self.secrets_path, _encode(staged), SECRETS_MODE)
+        try:
+            atomic_write(self.path, config_bytes, CONFIG_MODE)
+        except BaseException:
+            # Not committed: moorings.json still names the set in force. Put the old bytes
+            # back where the disk allows, so that a refused save leaves no trace.
+            with contextlib.suppress(OSError):
+                if old_raw is not None:
+                    atomic_write(self.secrets_path, old_raw, SECRETS_MODE)
+                else:
+                    os.unlink(self.secrets_path)
+            raise
+        if in_force is not None:
+            # Committed; the old set (say, a password just changed) is dropped. If this write
+            # fails, the next save or load drops it.
+            with contextlib.suppress(OSError):
+                atomic_write(self.secrets_path, _encode(secrets_out), SECRETS_MODE)
+        return generation

@@ -46,11 +46,26 @@ class ConnectionChanged:
 
 
 @dataclass(frozen=True)
+class InstanceAdded:
+    """A new instance was stored (by this process, or by another one such as a config import)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class InstanceChanged:
+    """Another process changed an instance's stored configuration (a form showing it is stale)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class InstanceRemoved:
     name: str
 
 
-Event = StateChanged | PullProgressed | ContainerEvent | ConnectionChanged | InstanceRemoved
+Event = (StateChanged | PullProgressed | ContainerEvent | ConnectionChanged | InstanceAdded
+         | InstanceChanged | InstanceRemoved)
 Listener = Callable[[Event], None]
 
 

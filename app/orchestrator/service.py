@@ -1,7 +1,9 @@
 """The orchestration service: one reconcile thread that makes the engine match the stored instances.
 
-Every public method returns at once (a Future or a snapshot). Engine I/O, pulls and disk writes
-happen on the service's own threads; listeners receive typed events on those threads.
+Every public method returns at once (a Future or a snapshot). The reconcile thread plans and
+dispatches; what waits on the engine for long (creating and starting, stopping, removing) runs on
+step workers side by side, and pulls on pull workers, so a person's request is never queued
+behind a batch. Listeners receive typed events on those threads.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +24,7 @@ import requests.exceptions
 
 from app import threadguard as guard
 from app.config.model import Scalar
-from app.config.repository import ConfigRepository, InstanceConfig
+from app.config.repository import Changes, ConfigRepository, InstanceConfig
 from app.engine.errors import EngineError, engine_error, explain
 from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
@@ -45,11 +47,14 @@ from app.orchestrator.commands import (
     PRIORITY_SHUTDOWN,
     Command,
 )
+from app.orchestrator.config_watch import ConfigWatcher
 from app.orchestrator.events import (
     ConnectionChanged,
     ContainerEvent,
     Event,
     EventHub,
+    InstanceAdded,
+    InstanceChanged,
     InstanceRemoved,
     Listener,
     PullProgressed,
@@ -57,8 +62,10 @@ from app.orchestrator.events import (
 )
 from app.orchestrator.history import History, HistoryEntry
 from app.orchestrator.planner import Action, Desired, Kind, Observed, plan
+from app.orchestrator.runs import PullTask, Run, Runs
 from app.orchestrator.runtime import RuntimeState, store_id
 from app.orchestrator.state import InstanceStatus, Phase
+from app.orchestrator.steps import StepPool
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,7 +75,10 @@ UNLIMITED_BACKOFF_CAP_S = 600.0
 UNLIMITED_MIN_INTERVAL_S = 1.0
 RECONNECT_FIRST_S = 0.5
 RECONNECT_CAP_S = 30.0
+# Starts keep the engine's CPU busy (a quarter of a second each): a few side by side. Stops
+# and removals mostly wait for a process to end (up to the stop timeout): many side by side.
 START_WORKERS = 4
+REMOVE_WORKERS = 16
 EXPECTED_EVENT_WINDOW_S = 60.0
 # An engine's shutdown stops containers for up to its stop timeout before the stream ends.
 SHUTDOWN_STOP_WINDOW_S = 60.0
@@ -78,12 +88,20 @@ class EngineUnavailable(EngineError):
     """The engine cannot be reached now; the service keeps trying by itself."""
 
 
-@dataclass
-class _PullTask:
-    reference: str
-    generation: int
-    cancel: threading.Event
-    future: Future[None]
+class _StartFailed(Exception):
+    """The container was created but did not start; it is left Created for the next attempt."""
+
+    def __init__(self, container_id: str, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.container_id = container_id
+        self.cause = cause
+
+
+class _Later:
+    """A request's result that comes once the instance's steps are done."""
+
+    def __init__(self, future: Future[Any]) -> None:
+        self.future = future
 
 
 def _period(sentence: str) -> str:
@@ -102,26 +120,63 @@ def _is_connection_error(exc: BaseException) -> bool:
     return False
 
 
+def _engine_time(text: object) -> float | None:
+    """The engine's RFC 3339 time (nanoseconds, Z) as a Unix time; None for its zero time."""
+    if not isinstance(text, str) or not text or text.startswith("0001-"):
+        return None
+    head, dot, rest = text.partition(".")
+    zone = ""
+    if dot:
+        digits = rest
+        for mark in ("Z", "+", "-"):
+            if mark in digits:
+                digits, _, offset = digits.partition(mark)
+                zone = "+00:00" if mark == "Z" else mark + offset
+                break
+        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
+    elif text.endswith("Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
+def _chain(source: Future[Any], target: Future[Any]) -> None:
+    def copy(done: Future[Any]) -> None:
+        if target.done():
+            return
+        error = done.exception()
+        if error is not None:
+            target.set_exception(error)
+        else:
+            target.set_result(done.result())
+    source.add_done_callback(copy)
+
+
 class Orchestrator:
     """Reconciles desired state (the repository) against observed state (labelled containers).
 
     One reconcile at a time, on one thread; a person's requests are served before routine
-    passes. Apply, restore at launch, reconnect and the periodic pass all go through
-    :meth:`_reconcile`.
+    passes. Apply, restore at launch, reconnect, a configuration saved by another process and the
+    periodic pass all go through :meth:`_reconcile`.
     """
 
     def __init__(self, repo: ConfigRepository, *, periodic_interval_s: float = 30.0,
-                 store_folder: Path | None = None) -> None:
+                 store_folder: Path | None = None, config_poll_s: float = 1.0) -> None:
         self._repo = repo
         folder = store_folder or repo.store.folder
         self._store_id = store_id(folder)
         self._runtime = RuntimeState(folder)
         self._hub = EventHub()
-        self._history = History()
+        self._history = History(folder, repo.instance_names())
         self._periodic_s = periodic_interval_s
         self._queue: queue.PriorityQueue[Command] = queue.PriorityQueue()
         self._thread = threading.Thread(target=self._run, name="moorings-reconcile", daemon=True)
         self._pull_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="moorings-pull")
+        self._starts = StepPool("moorings-start", START_WORKERS, self._new_client)
+        self._removals = StepPool("moorings-remove", REMOVE_WORKERS, self._new_client)
+        self._config_watch = ConfigWatcher(repo, self._on_config_changed_thread, config_poll_s)
         self._status_lock = threading.Lock()
         self._statuses: dict[str, InstanceStatus] = {}
         self._connection = ConnectionChanged(False, "", "not connected yet")
@@ -132,17 +187,9 @@ class Orchestrator:
         self._last_event_time: float | None = None
         self._timers: list[tuple[float, str]] = []
         self._reconnect_delay = RECONNECT_FIRST_S
-        self._attempts: dict[str, int] = {}
-        self._retry_at: dict[str, float] = {}
-        self._exited: set[str] = set()
-        self._pulled: dict[str, str] = {}
-        self._pulls: dict[str, _PullTask] = {}
-        self._generation: dict[str, int] = {}
+        self._runs = Runs()
         self._expected: dict[str, float] = {}
-        # Stops seen only as engine events (docker stop, or the engine shutting down).
-        self._inferred_stops: dict[str, float] = {}
         self._first_pass_done = False
-        self._batch: list[tuple[str, str, ContainerSpec]] | None = None
         self._image_cache: set[str] | None = None
         self._stopping = threading.Event()
         self._started = False
@@ -186,11 +233,9 @@ class Orchestrator:
             return
         self._started = True
         for inst in self._repo.instances():
-            enabled = bool(inst.values.get(self._enabled_id(), False))
-            phase = Phase.WAITING_FOR_ENGINE if enabled else Phase.DISABLED
-            self._set_status(InstanceStatus(inst.name, phase, "connecting to the engine"
-                                            if enabled else ""), record=False)
+            self._set_status(self._initial_status(inst.name), record=False)
         self._thread.start()
+        self._config_watch.start()
         self._submit(self._connect, PRIORITY_PERSON, "connect")
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -198,13 +243,20 @@ class Orchestrator:
         if not self._started or self._stopping.is_set():
             return
         self._stopping.set()
-        for task in list(self._pulls.values()):
-            task.cancel.set()
+        self._config_watch.stop()
+        for _, run in self._runs.items():
+            if run.pull is not None:
+                run.pull.cancel.set()
         self._queue.put(Command(lambda: None, PRIORITY_SHUTDOWN, "shutdown"))
         self._thread.join(timeout)
         self._pull_pool.shutdown(wait=False, cancel_futures=True)
+        self._starts.shutdown()
+        self._removals.shutdown()
+        stopped = EngineError("the orchestrator has stopped")
+        for _, run in self._runs.items():
+            run.abandon(stopped)
 
-    # Requests. Each returns a Future settled on the reconcile thread.
+    # Requests. Each returns a Future settled once the request's steps are done.
     def reconcile(self, names: list[str] | None = None) -> Future[None]:
         only = frozenset(names) if names is not None else None
         return self._submit(lambda: self._reconcile(only, "request"), PRIORITY_PERSON,
@@ -212,12 +264,10 @@ class Orchestrator:
 
     def create_instance(self, name: str, values: Mapping[str, object] | None = None,
                         factory: str = INSTANCE_FACTORY_PID) -> Future[InstanceConfig]:
-        def run() -> InstanceConfig:
+        def run() -> Any:
             inst = self._repo.create_instance(name, factory, values)
-            self._history.add(name, "created", "the instance was created")
-            self._reset(name)
-            self._reconcile(frozenset({name}), "apply")
-            return inst
+            self._added(name, "the instance was created")
+            return self._fresh_run(name, "apply", lambda: inst)
         return self._submit(run, PRIORITY_PERSON, f"create {name}")
 
     def apply(self, name: str, values: Mapping[str, object] | None = None
@@ -226,26 +276,21 @@ class Orchestrator:
 
         An invalid configuration raises ConfigError in the future and changes nothing.
         """
-        def run() -> InstanceConfig:
+        def run() -> Any:
             inst = (self._repo.update_instance(name, values) if values is not None
                     else self._repo.instance(name))
             self._history.add(name, "applied", "the configuration was applied")
-            self._reset(name)
-            self._reconcile(frozenset({name}), "apply")
-            return inst
+            return self._fresh_run(name, "apply", lambda: inst)
         return self._submit(run, PRIORITY_PERSON, f"apply {name}")
 
     def delete_instance(self, name: str) -> Future[None]:
         """Remove the instance's container (if ours) and then its configuration."""
-        def run() -> None:
+        def run() -> Any:
             self._repo.delete_instance(name)
-            self._reset(name)
+            self._runs[name].cancel_pull()
             self._runtime.set_stopped(name, False)
             self._reconcile(frozenset({name}), "delete")
-            with self._status_lock:
-                self._statuses.pop(name, None)
-            self._history.forget(name)
-            self._hub.emit(InstanceRemoved(name))
+            return self._once_settled(name, lambda: self._forget_if_gone(name))
         return self._submit(run, PRIORITY_PERSON, f"delete {name}")
 
     def update_service(self, values: Mapping[str, object]) -> Future[dict[str, Scalar]]:
@@ -262,34 +307,21 @@ class Orchestrator:
         return self._submit(lambda: self._person_stop(name), PRIORITY_PERSON, f"stop {name}")
 
     def start_container(self, name: str) -> Future[None]:
-        def run() -> None:
-            self._runtime.set_stopped(name, False)
-            self._reset(name)
+        def run() -> Any:
             self._history.add(name, "start", "a person asked to start the container")
-            self._reconcile(frozenset({name}), "apply")
+            return self._fresh_run(name, "apply", lambda: None)
         return self._submit(run, PRIORITY_PERSON, f"start {name}")
 
     def retry_instance(self, name: str) -> Future[None]:
         """A person's Retry after the instance gave up: fresh attempts with the stored values."""
-        def run() -> None:
-            self._reset(name)
+        def run() -> Any:
             self._history.add(name, "retry", "a person asked to try again")
-            self._reconcile(frozenset({name}), "apply")
+            return self._fresh_run(name, "apply", lambda: None)
         return self._submit(run, PRIORITY_PERSON, f"retry {name}")
 
     def restart_container(self, name: str) -> Future[None]:
-        def run() -> None:
-            c = self._find_ours(name)
-            if c is None:
-                raise EngineError(f"{name} has no container to restart.")
-            self._expect(c.id)
-            self._engine(lambda api: api.restart(c.id, timeout=STOP_TIMEOUT_S),
-                         f"restarting {name}")
-            self._runtime.set_stopped(name, False)
-            self._exited.discard(name)
-            self._history.add(name, "restarted", "a person restarted the container")
-            self._reconcile(frozenset({name}), "request")
-        return self._submit(run, PRIORITY_PERSON, f"restart {name}")
+        return self._submit(lambda: self._person_restart(name), PRIORITY_PERSON,
+                            f"restart {name}")
 
     def run_pull(self, reference: str, auth: dict[str, str] | None, timeout_s: float,
                  on_progress: Callable[[PullProgress], None] | None, *,
@@ -324,7 +356,7 @@ class Orchestrator:
         return self._submit(run, PRIORITY_API, label)
 
     # ------------------------------------------------------------------ reconcile thread
-    def _submit(self, fn: Callable[[], T], priority: int, label: str) -> Future[T]:
+    def _submit(self, fn: Callable[[], Any], priority: int, label: str) -> Future[Any]:
         cmd = Command(fn, priority, label)
         if self._stopping.is_set():
             cmd.future.set_exception(EngineError("the orchestrator has stopped"))
@@ -355,7 +387,10 @@ class Orchestrator:
                     log.exception("%s failed", cmd.label)
                 cmd.future.set_exception(exc)
             else:
-                cmd.future.set_result(result)
+                if isinstance(result, _Later):
+                    _chain(result.future, cmd.future)
+                else:
+                    cmd.future.set_result(result)
             self._fire_timers()
         self._shutdown_threads()
         while True:
@@ -396,11 +431,91 @@ class Orchestrator:
                     self._connect()
                 elif key.startswith("retry:"):
                     name = key.split(":", 1)[1]
-                    if name in self._retry_at and self._retry_at[name] <= time.time() + 0.05:
-                        self._retry_at.pop(name, None)
+                    run = self._runs.get(name)
+                    if run is not None and run.retry_at is not None \
+                            and run.retry_at <= time.time() + 0.05:
+                        run.retry_at = None
                         self._reconcile(frozenset({name}), "retry")
             except Exception:
                 log.exception("timer %s failed", key)
+
+    # -- requests' helpers ---------------------------------------------------------------
+    def _fresh_run(self, name: str, trigger: str, then: Callable[[], Any]) -> Any:
+        """A person's apply, start or retry: fresh attempts, a stop no longer held, a pass."""
+        self._reset(name)
+        self._reconcile(frozenset({name}), trigger)
+        return self._once_settled(name, then)
+
+    def _once_settled(self, name: str, then: Callable[[], Any]) -> Any:
+        """``then()`` now if the instance has no step in flight, else once its steps are done."""
+        run = self._runs.get(name)
+        if run is None or run.step is None:
+            return then()
+        future: Future[Any] = Future()
+        run.waiters.append((future, then))
+        return _Later(future)
+
+    def _forget_once_settled(self, name: str) -> None:
+        self._once_settled(name, lambda: self._forget_if_gone(name))
+
+    def _initial_status(self, name: str) -> InstanceStatus:
+        enabled = bool(self._repo.instance(name).values.get(self._enabled_id(), False))
+        if enabled:
+            return InstanceStatus(name, Phase.WAITING_FOR_ENGINE, "connecting to the engine")
+        return InstanceStatus(name, Phase.DISABLED)
+
+    def _added(self, name: str, why: str) -> None:
+        self._history.add(name, "created", why)
+        if self._api is None:
+            self._set_status(self._initial_status(name), record=False)
+        self._hub.emit(InstanceAdded(name))
+
+    def _forget_if_gone(self, name: str) -> None:
+        """The instance is no longer stored and its container is gone: forget it entirely."""
+        if self._repo.has_instance(name):
+            return
+        self._runs.forget(name)
+        with self._status_lock:
+            known = self._statuses.pop(name, None) is not None
+        self._history.forget(name)
+        if known:
+            self._hub.emit(InstanceRemoved(name))
+
+    # -- another process saved the configuration ------------------------------------------
+    def _on_config_changed_thread(self, changes: Changes) -> None:
+        self._submit(lambda: self._apply_changes(changes), PRIORITY_PERSON,
+                     "configuration changed on disk")
+
+    def _apply_changes(self, changes: Changes) -> None:
+        gone: list[str] = []
+        for name in sorted(changes.names):
+            if not self._repo.has_instance(name):
+                self._runs[name].cancel_pull()
+                self._runtime.set_stopped(name, False)
+                gone.append(name)
+                continue
+            # A new configuration is a fresh start, as an Apply is (a given-up instance tries
+            # again, a person's stop no longer holds).
+            self._reset(name)
+            if self.status(name) is None:
+                self._added(name, "the instance was added by another program (config import)")
+            else:
+                self._history.add(name, "changed", "the configuration was changed by another "
+                                  "program (config import)")
+                self._hub.emit(InstanceChanged(name))
+        log.info("the configuration was changed on disk (revision %d): %s", changes.revision,
+                 ", ".join(sorted(changes.names)) + (" and the service settings" if
+                                                     changes.service else "")
+                 if changes.names else "the service settings")
+        if changes.service:
+            self._disconnect("the engine settings changed")
+            self._connect()
+        elif changes.names:
+            self._reconcile(changes.names, "import")
+        for name in gone:
+            self._forget_once_settled(name)
+        # Tell a waiting `config import` that its change has been taken up.
+        self._runtime.set_loaded(changes.revision)
 
     # -- connection ----------------------------------------------------------------------
     def _enabled_id(self) -> str:
@@ -411,11 +526,16 @@ class Orchestrator:
         desc = self._repo.catalog.by_pid(SERVICE_PID).find_by_role("enabled")
         return bool(values.get(desc.id, True)) if desc else True
 
+    def _new_client(self) -> Any:
+        return self._target.api_client(timeout=60)
+
     def _connect(self) -> None:
         if self._api is not None:
             return
         service = self._repo.service_values()
         self._target = EngineTarget.from_values(self._repo.catalog.by_pid(SERVICE_PID), service)
+        self._starts.use(self._new_client)
+        self._removals.use(self._new_client)
         host = self._target.url
         if not self._service_enabled(service):
             self._connection = ConnectionChanged(False, host, "the orchestration service is "
@@ -447,11 +567,14 @@ class Orchestrator:
         trigger = "reconnect" if self._first_pass_done else "restore"
         # An engine that went away took its containers down with it: that is not their own
         # exit, so bring them back.
-        self._exited.clear()
+        for _, run in self._runs.items():
+            run.exited = False
         for name in self._repo.instance_names():
             self._history.add(name, trigger, "connected to the engine at " + host
                               if trigger == "reconnect" else "restoring at launch")
         self._reconcile(None, trigger)
+        if not self._first_pass_done:
+            self._runtime.set_loaded(self._repo.revision)
         self._first_pass_done = True
 
     def _start_watcher(self) -> None:
@@ -464,8 +587,8 @@ class Orchestrator:
 
     def _disconnect(self, reason: str) -> None:
         self._shutdown_threads()
-        for task in self._pulls.values():
-            task.cancel.set()
+        for _, run in self._runs.items():
+            run.cancel_pull()
         self._connection = ConnectionChanged(False, self._target.url, reason)
         self._hub.emit(self._connection)
         self._mark_waiting(reason)
@@ -485,15 +608,18 @@ class Orchestrator:
         just as ``docker stop`` would. Stops seen just before the engine went away were the
         engine's, not a person's: they must not keep the containers stopped afterwards."""
         now = time.monotonic()
-        for name, when in list(self._inferred_stops.items()):
-            if now - when <= SHUTDOWN_STOP_WINDOW_S:
+        for name, run in self._runs.items():
+            when, run.inferred_stop = run.inferred_stop, None
+            if when is not None and now - when <= SHUTDOWN_STOP_WINDOW_S:
                 self._runtime.set_stopped(name, False)
                 self._history.add(name, "engine stop", "the engine stopped the container while "
                                   "shutting down; it will be started again")
-        self._inferred_stops.clear()
 
     def _mark_waiting(self, reason: str) -> None:
         for inst in self._repo.instances():
+            run = self._runs.get(inst.name)
+            if run is not None and run.given_up is not None:
+                continue  # gave up: it stays failed, with its reason, until a person acts
             if bool(inst.values.get(self._enabled_id(), False)):
                 self._set_status(self._status_or_new(inst.name).with_(
                     phase=Phase.WAITING_FOR_ENGINE, reason=reason, progress=None),
@@ -554,11 +680,7 @@ class Orchestrator:
 
     def _reset(self, name: str) -> None:
         """A person's apply or start: a fresh run with fresh attempts."""
-        self._inferred_stops.pop(name, None)
-        self._attempts.pop(name, None)
-        self._retry_at.pop(name, None)
-        self._exited.discard(name)
-        self._pulled.pop(name, None)
+        self._runs[name].reset()
         self._runtime.set_stopped(name, False)
 
     def _expect(self, container_id: str) -> None:
@@ -609,17 +731,17 @@ class Orchestrator:
             observed = self._observe()
         except EngineUnavailable:
             return
+        exited = frozenset(name for name, run in self._runs.items() if run.exited)
         actions = plan(desired, observed, self._store_id,
                        stopped_by_person=self._runtime.stopped_by_person(),
-                       exited_by_itself=frozenset(self._exited), only=only)
-        # Starts are collected and run together at the end of the pass: the engine's start
-        # dominates (a quarter of a second each), and several run side by side.
+                       exited_by_itself=exited, only=only)
         self._image_cache = None
-        self._batch = []
         try:
             for action in actions:
                 if self._api is None:
                     break
+                if self._runs[action.name].step is not None:
+                    continue  # a step of this instance is under way; its end reconciles it
                 try:
                     self._execute(action, trigger)
                 except EngineUnavailable:
@@ -629,11 +751,7 @@ class Orchestrator:
                     self._set_status(self._status_or_new(action.name).with_(
                         phase=Phase.FAILED,
                         reason=explain(exc, action=f"reconciling {action.name}")))
-            batch, self._batch = self._batch, None
-            if batch and self._api is not None:
-                self._start_batch(batch)
         finally:
-            self._batch = None
             self._image_cache = None
 
     def _image_present(self, reference: str) -> bool:
@@ -651,61 +769,16 @@ class Orchestrator:
         return bool(self._engine(lambda api: image_present(api, reference),
                                  f"looking for the image {reference}"))
 
-    def _start_batch(self, batch: list[tuple[str, str, ContainerSpec]]) -> None:
-        """Start the containers of a pass, side by side, then record each outcome in order."""
-        outcomes: list[BaseException | None]
-        if len(batch) == 1:
-            name, cid, _ = batch[0]
-            try:
-                self._engine(lambda api: api.start(cid), f"starting {name}")
-                outcomes = [None]
-            except EngineUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 - recorded as a failed attempt below
-                outcomes = [exc]
-        else:
-            outcomes = self._start_in_parallel(batch)
-        for (name, cid, spec), failure in zip(batch, outcomes, strict=True):
-            if failure is None:
-                self._now_running(name, cid)
-            elif _is_connection_error(failure):
-                self._engine_lost(explain(failure, action=f"starting {name}"))
-                return
-            else:
-                self._attempt_failed(name, spec, explain(
-                    failure, action=f"starting the container {name}", reference=spec.reference))
-
-    def _start_in_parallel(self, batch: list[tuple[str, str, ContainerSpec]]
-                           ) -> list[BaseException | None]:
-        guard.check()
-        workers = min(START_WORKERS, len(batch))
-        clients: queue.Queue[Any] = queue.Queue()
-        for _ in range(workers):
-            clients.put(self._target.api_client(timeout=60))
-
-        def start_one(cid: str) -> BaseException | None:
-            api = clients.get()
-            try:
-                api.start(cid)
-                return None
-            except Exception as exc:  # noqa: BLE001 - handed back to the reconcile thread
-                return exc
-            finally:
-                clients.put(api)
-        try:
-            with ThreadPoolExecutor(workers, thread_name_prefix="moorings-start") as pool:
-                return list(pool.map(start_one, [cid for _, cid, _ in batch]))
-        finally:
-            while not clients.empty():
-                clients.get().close()
-
     def _execute(self, a: Action, trigger: str) -> None:
         name = a.name
+        run = self._runs[name]
         st = self._status_or_new(name)
         if a.kind is Kind.DISABLED:
-            self._cancel_pull(name)
+            run.cancel_pull()
+            run.given_up = None
             self._set_status(st.with_(phase=Phase.DISABLED, reason="", container_id=None,
-                                      progress=None, attempt=0, next_attempt_at=None))
+                                      progress=None, attempt=0, next_attempt_at=None,
+                                      started_at=None))
         elif a.kind is Kind.CONFLICT:
             self._set_status(st.with_(phase=Phase.CONFLICT, reason=a.reason,
                                       container_id=None), kind="conflict")
@@ -714,18 +787,19 @@ class Orchestrator:
         elif a.kind is Kind.REMOVE:
             assert a.container is not None
             self._remove(a.container, a.reason)
-            self._history.add(name, "removed", f"container removed: {a.reason}")
         elif a.kind is Kind.ADOPT:
             assert a.container is not None
             if st.phase is not Phase.RUNNING or st.container_id != a.container.id:
-                restarts = self._restart_count(a.container.id)
+                restarts, started = self._inspect_run(a.container.id)
                 why = "adopted the running container as it is" if trigger in (
                     "restore", "reconnect") else ""
                 self._set_status(st.with_(phase=Phase.RUNNING, reason=why,
                                           container_id=a.container.id, progress=None,
-                                          restart_count=restarts, next_attempt_at=None),
+                                          restart_count=restarts, next_attempt_at=None,
+                                          started_at=started),
                                  kind="adopted" if why else "running")
-            self._attempts.pop(name, None)
+            run.attempts = 0
+            run.given_up = None
         elif a.kind is Kind.KEEP_STOPPED:
             assert a.container is not None
             if st.phase is not Phase.STOPPED_BY_PERSON:
@@ -737,93 +811,141 @@ class Orchestrator:
             if st.phase not in (Phase.EXITED, Phase.RESTARTING):
                 self._set_status(st.with_(phase=Phase.EXITED, container_id=a.container.id,
                                           reason="the container exited by itself"))
+        elif self._keeps_failed(name, run):
+            return
         elif a.kind is Kind.START:
             assert a.container is not None
             assert a.spec is not None
-            if self._waiting_retry(name):
+            if self._waiting_retry(run):
                 return
             self._start(name, a.container.id, a.spec, "starting the stopped container")
         elif a.kind in (Kind.CREATE, Kind.RECREATE):
             assert a.spec is not None
-            self._create_and_start(a, trigger)
+            self._create_and_start(a)
 
-    def _waiting_retry(self, name: str) -> bool:
-        at = self._retry_at.get(name)
-        return at is not None and at > time.time()
+    def _keeps_failed(self, name: str, run: Run) -> bool:
+        """A given-up instance is not tried again by any pass; it shows why it failed."""
+        if run.given_up is None:
+            return False
+        st = self._status_or_new(name)
+        if st.phase is not Phase.FAILED or st.reason != run.given_up:
+            self._set_status(st.with_(phase=Phase.FAILED, reason=run.given_up, progress=None,
+                                      next_attempt_at=None), record=False)
+        return True
 
-    def _create_and_start(self, a: Action, trigger: str) -> None:
+    def _waiting_retry(self, run: Run) -> bool:
+        return run.retry_at is not None and run.retry_at > time.time()
+
+    def _create_and_start(self, a: Action) -> None:
         name, spec = a.name, a.spec
         assert spec is not None
-        if self._waiting_retry(name):
+        run = self._runs[name]
+        if self._waiting_retry(run):
             return
-        task = self._pulls.get(name)
+        task = run.pull
         if task is not None:
             if task.reference == spec.reference and not task.future.done():
                 return  # a pull for this very image is under way; its end reconciles again
-            task.cancel.set()
-            self._pulls.pop(name, None)
-        needs_pull = (spec.pull.always and self._pulled.get(name) != spec.reference) or \
+            run.cancel_pull()
+        needs_pull = (spec.pull.always and run.pulled != spec.reference) or \
             not self._image_present(spec.reference)
         if needs_pull:
             self._start_pull(name, spec)
             return
         if a.kind is Kind.RECREATE and a.container is not None:
+            # The new image is here: only now does the old container go (its end reconciles
+            # again, which creates the new one).
             self._history.add(name, "recreate", "the configuration changed: recreating the "
                               "container")
             self._remove(a.container, "the configuration changed")
+            return
         self._set_status(self._status_or_new(name).with_(phase=Phase.STARTING,
                                                          reason="creating the container",
                                                          progress=None, next_attempt_at=None))
-        try:
-            cid = self._engine(lambda api: create_container(api, spec, self._store_id),
-                               f"creating {name}")
-        except EngineUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure here is reported, not raised
-            self._attempt_failed(name, spec, explain(exc, action=f"creating the container {name}",
-                                                     reference=spec.reference))
-            return
-        self._history.add(name, "created", f"container {cid[:12]} created from "
-                          f"{spec.reference}")
-        self._start(name, cid, spec, "starting the container")
+        store = self._store_id
+
+        def create_and_start(api: Any) -> tuple[str, float | None]:
+            cid = create_container(api, spec, store)
+            try:
+                api.start(cid)
+            except Exception as exc:
+                raise _StartFailed(cid, exc) from exc
+            return cid, _started_at(api, cid)
+
+        def done(result: tuple[str, float | None] | None, error: BaseException | None) -> bool:
+            if isinstance(error, _StartFailed):
+                self._history.add(name, "created", f"container {error.container_id[:12]} "
+                                  f"created from {spec.reference}")
+                self._step_failed(name, spec, error.cause, "starting", error.container_id)
+            elif error is not None:
+                self._step_failed(name, spec, error, "creating", None)
+            else:
+                assert result is not None
+                cid, started = result
+                self._history.add(name, "created", f"container {cid[:12]} created from "
+                                  f"{spec.reference}")
+                self._now_running(name, cid, started)
+            return False
+        self._dispatch(name, "starting", self._starts, create_and_start, done)
 
     def _start(self, name: str, cid: str, spec: ContainerSpec, why: str) -> None:
         self._set_status(self._status_or_new(name).with_(phase=Phase.STARTING, reason=why,
                                                          container_id=cid, progress=None))
-        if self._batch is not None:
-            self._batch.append((name, cid, spec))
-            return
-        try:
-            self._engine(lambda api: api.start(cid), f"starting {name}")
-        except EngineUnavailable:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure here is reported, not raised
-            self._attempt_failed(name, spec, explain(exc, action=f"starting the container {name}",
-                                                     reference=spec.reference))
-            return
-        self._now_running(name, cid)
 
-    def _now_running(self, name: str, cid: str) -> None:
-        self._attempts.pop(name, None)
-        self._exited.discard(name)
+        def start(api: Any) -> float | None:
+            api.start(cid)
+            return _started_at(api, cid)
+
+        def done(started: float | None, error: BaseException | None) -> bool:
+            if error is not None:
+                self._step_failed(name, spec, error, "starting", cid)
+            else:
+                self._now_running(name, cid, started)
+            return False
+        self._dispatch(name, "starting", self._starts, start, done)
+
+    def _step_failed(self, name: str, spec: ContainerSpec, error: BaseException, doing: str,
+                     container_id: str | None) -> None:
+        if _is_connection_error(error):
+            self._engine_lost(explain(error, action=f"{doing} {name}"))
+            return
+        self._attempt_failed(name, spec, explain(error, action=f"{doing} the container {name}",
+                                                 reference=spec.reference), container_id)
+
+    def _now_running(self, name: str, cid: str, started_at: float | None) -> None:
+        run = self._runs[name]
+        run.attempts = 0
+        run.exited = False
+        run.given_up = None
         self._set_status(self._status_or_new(name).with_(
             phase=Phase.RUNNING, reason="", container_id=cid, attempt=0, max_attempts=0,
-            next_attempt_at=None, exit_code=None), kind="started")
+            next_attempt_at=None, exit_code=None, started_at=started_at or time.time()),
+            kind="started")
 
-    def _attempt_failed(self, name: str, spec: ContainerSpec, sentence: str) -> None:
+    def _attempt_failed(self, name: str, spec: ContainerSpec, sentence: str,
+                        container_id: str | None = None) -> None:
         """Count a failed attempt (pull, create or start) and wait, or give up and say so."""
-        attempt = self._attempts.get(name, 0) + 1
-        self._attempts[name] = attempt
+        run = self._runs[name]
+        run.attempts += 1
+        attempt = run.attempts
         limit = spec.pull.attempts
         st = self._status_or_new(name)
         if limit and attempt >= limit:
-            self._retry_at.pop(name, None)
+            run.retry_at = None
+            reason = (f"gave up after {attempt} attempt{'s' if attempt != 1 else ''}: "
+                      f"{_period(sentence)} Fix the cause, then press Retry or Apply to try "
+                      "again.")
+            previous = self._previous_container(name, container_id)
+            if previous:
+                reason += " The container of the previous configuration keeps running."
+            run.given_up = reason
             self._set_status(st.with_(
                 phase=Phase.FAILED, progress=None, attempt=attempt, max_attempts=limit,
-                next_attempt_at=None,
-                reason=f"gave up after {attempt} attempt{'s' if attempt != 1 else ''}: "
-                       f"{_period(sentence)} Fix the cause, then press Apply to try again."),
-                kind="failed")
+                next_attempt_at=None, reason=reason), kind="failed")
+            if container_id is not None:
+                # Nothing is left behind: the container that never started goes.
+                self._remove(Observed(container_id, name, "created"), "it never started",
+                             announce=False)
             return
         interval = spec.pull.interval_ms / 1000.0
         if not limit:
@@ -832,7 +954,7 @@ class Orchestrator:
             base = max(interval, UNLIMITED_MIN_INTERVAL_S)
             interval = min(base * (2 ** (attempt - 1)), UNLIMITED_BACKOFF_CAP_S)
         at = time.time() + interval
-        self._retry_at[name] = at
+        run.retry_at = at
         self._schedule(time.monotonic() + interval, f"retry:{name}")
         of = f" of {limit}" if limit else ""
         self._set_status(st.with_(
@@ -841,9 +963,18 @@ class Orchestrator:
             reason=f"attempt {attempt}{of} failed: {_period(sentence)} Next attempt in "
                    f"{interval:g} s."), kind="failed attempt")
 
+    def _previous_container(self, name: str, failed_id: str | None) -> bool:
+        """Whether a running container of ours (an older configuration's) still serves."""
+        try:
+            return any(c.name == name and c.owned_by(self._store_id) and c.running
+                       and c.id != failed_id for c in self._observe())
+        except EngineError:
+            return False
+
     def _start_pull(self, name: str, spec: ContainerSpec) -> None:
-        gen = self._generation.get(name, 0) + 1
-        self._generation[name] = gen
+        run = self._runs[name]
+        run.generation += 1
+        gen = run.generation
         cancel = threading.Event()
         target = self._target
         creds = spec.credentials.auth_config() if spec.credentials else None
@@ -852,12 +983,14 @@ class Orchestrator:
             next_attempt_at=None), kind="pulling")
 
         def on_progress(p: PullProgress) -> None:
+            if cancel.is_set():
+                return  # superseded or forgotten (the instance may have been deleted)
             st = self._status_or_new(name)
             if st.phase is Phase.PULLING:
                 self._set_status(st.with_(progress=p), record=False)
             self._hub.emit(PullProgressed(name, p))
 
-        def run() -> None:
+        def pull() -> None:
             error: BaseException | None = None
             try:
                 pull_image(target.api_client, spec.reference, creds,
@@ -869,14 +1002,15 @@ class Orchestrator:
                 self._submit(lambda: self._pull_done(name, gen, spec, error), PRIORITY_ENGINE,
                              f"pull of {name} done")
 
-        future = self._pull_pool.submit(run)
-        self._pulls[name] = _PullTask(spec.reference, gen, cancel, future)
+        future = self._pull_pool.submit(pull)
+        run.pull = PullTask(spec.reference, gen, cancel, future)
 
     def _pull_done(self, name: str, gen: int, spec: ContainerSpec,
                    error: BaseException | None) -> None:
-        if self._generation.get(name) != gen:
-            return  # superseded by a newer apply
-        self._pulls.pop(name, None)
+        run = self._runs.get(name)
+        if run is None or run.generation != gen:
+            return  # superseded by a newer apply, or the instance is gone
+        run.pull = None
         if error is not None:
             if isinstance(error, PullError) and error.kind == "cancelled":
                 return
@@ -892,24 +1026,51 @@ class Orchestrator:
                 error, action=f"pulling {spec.reference}", reference=spec.reference)
             self._attempt_failed(name, spec, sentence)
             return
-        self._pulled[name] = spec.reference
+        run.pulled = spec.reference
         self._history.add(name, "pulled", f"pulled {spec.reference}")
         self._reconcile(frozenset({name}), "pulled")
 
-    def _cancel_pull(self, name: str) -> None:
-        task = self._pulls.pop(name, None)
-        if task is not None:
-            task.cancel.set()
-            self._generation[name] = self._generation.get(name, 0) + 1
+    # -- steps on the workers ------------------------------------------------------------
+    def _dispatch(self, name: str, step: str, pool: StepPool, fn: Callable[[Any], T],
+                  handle: Callable[[T | None, BaseException | None], bool]) -> None:
+        """Run ``fn(api)`` on ``pool``; then, on this thread, ``handle(result, error)``, and
+        reconcile the instance again if it returns True."""
+        run = self._runs[name]
+        run.step = step
+        run.step_error = None
 
-    def _remove(self, c: Observed, reason: str) -> None:
-        self._cancel_pull(c.instance or c.name)
-        st = self._status_or_new(c.instance or c.name)
-        self._set_status(st.with_(phase=Phase.REMOVING, reason=reason), record=False)
+        def done(result: T | None, error: BaseException | None) -> None:  # on the worker
+            self._submit(lambda: self._step_done(name, handle, result, error), PRIORITY_ENGINE,
+                         f"{step} {name} done")
+        pool.submit(fn, done)
+
+    def _step_done(self, name: str, handle: Callable[[Any, BaseException | None], bool],
+                   result: Any, error: BaseException | None) -> None:
+        run = self._runs[name]
+        run.step = None
+        run.step_error = error
+        again = False
+        try:
+            again = handle(result, error)
+        finally:
+            if again and self._api is not None:
+                self._reconcile(frozenset({name}), "step")
+            if run.step is None:
+                run.settle()
+                if not self._repo.has_instance(name) and not run.waiters:
+                    self._forget_if_gone(name)
+
+    def _remove(self, c: Observed, reason: str, *, announce: bool = True) -> None:
+        name = c.instance or c.name
+        self._runs[name].cancel_pull()
+        if announce:
+            st = self._status_or_new(name)
+            self._set_status(st.with_(phase=Phase.REMOVING, reason=reason), record=False)
         self._expect(c.id)
+        running = c.running
 
         def stop_and_remove(api: Any) -> None:
-            if c.running:
+            if running:
                 try:
                     api.stop(c.id, timeout=STOP_TIMEOUT_S)
                 except docker.errors.NotFound:
@@ -922,16 +1083,30 @@ class Orchestrator:
                 # Someone else is removing it right now: the outcome we want.
                 if "already in progress" not in str(exc.explanation or ""):
                     raise
-        self._engine(stop_and_remove, f"removing {c.name}")
 
-    def _restart_count(self, cid: str) -> int:
+        def done(_: None, error: BaseException | None) -> bool:
+            if error is None:
+                self._history.add(name, "removed", f"container removed: {reason}")
+                return True
+            if _is_connection_error(error):
+                self._engine_lost(explain(error, action=f"removing {c.name}"))
+                return False
+            self._set_status(self._status_or_new(name).with_(
+                phase=Phase.FAILED, reason=explain(error, action=f"removing the container "
+                                                                 f"{c.name}")))
+            return False
+        self._dispatch(name, "removing", self._removals, stop_and_remove, done)
+
+    def _inspect_run(self, cid: str) -> tuple[int, float | None]:
+        """The container's restart count and when the engine last started it."""
         try:
             info = self._engine(lambda api: api.inspect_container(cid), "inspecting")
         except EngineUnavailable:
             raise
         except Exception:  # noqa: BLE001 - any failure here is reported, not raised
-            return 0
-        return int(info.get("RestartCount", 0) or 0)
+            return 0, None
+        state = info.get("State") or {}
+        return int(info.get("RestartCount", 0) or 0), _engine_time(state.get("StartedAt"))
 
     def _find_ours(self, name: str) -> Observed | None:
         for c in self._observe():
@@ -939,18 +1114,76 @@ class Orchestrator:
                 return c
         return None
 
-    def _person_stop(self, name: str) -> None:
+    def _busy(self, name: str) -> None:
+        run = self._runs.get(name)
+        if run is not None and run.step is not None:
+            raise EngineError(f"{name} is {run.step} now; try again once that is done.")
+
+    def _person_stop(self, name: str) -> Any:
+        self._busy(name)
         c = self._find_ours(name)
         if c is None:
             raise EngineError(f"{name} has no container to stop.")
-        self._cancel_pull(name)
+        run = self._runs[name]
+        run.cancel_pull()
         self._expect(c.id)
         self._runtime.set_stopped(name, True)
-        self._engine(lambda api: api.stop(c.id, timeout=STOP_TIMEOUT_S), f"stopping {name}")
+        before = self._status_or_new(name)
+        self._set_status(before.with_(
+            phase=Phase.STOPPING, container_id=c.id,
+            reason=f"stopping: the engine waits up to {STOP_TIMEOUT_S} s for its process to end"),
+            record=False)
+
+        def done(_: None, error: BaseException | None) -> bool:
+            if error is not None and not isinstance(error, docker.errors.NotFound):
+                if _is_connection_error(error):
+                    self._engine_lost(explain(error, action=f"stopping {name}"))
+                else:
+                    self._set_status(before)
+                return False
+            self._set_status(self._status_or_new(name).with_(
+                phase=Phase.STOPPED_BY_PERSON, container_id=c.id, started_at=None,
+                reason="stopped by a person; press Start or Apply to run it again"),
+                kind="stopped")
+            return False
+        self._dispatch(name, "stopping", self._removals,
+                       lambda api: api.stop(c.id, timeout=STOP_TIMEOUT_S), done)
+        return self._once_settled(name, lambda: self._raise_step_error(name, "stopping"))
+
+    def _person_restart(self, name: str) -> Any:
+        self._busy(name)
+        c = self._find_ours(name)
+        if c is None:
+            raise EngineError(f"{name} has no container to restart.")
+        self._expect(c.id)
+        self._runtime.set_stopped(name, False)
+        self._runs[name].exited = False
+        self._history.add(name, "restarted", "a person restarted the container")
         self._set_status(self._status_or_new(name).with_(
-            phase=Phase.STOPPED_BY_PERSON, container_id=c.id,
-            reason="stopped by a person; press Start or Apply to run it again"),
-            kind="stopped")
+            phase=Phase.STARTING, container_id=c.id, reason="restarting the container"),
+            record=False)
+
+        def restart(api: Any) -> float | None:
+            api.restart(c.id, timeout=STOP_TIMEOUT_S)
+            return _started_at(api, c.id)
+
+        def done(started: float | None, error: BaseException | None) -> bool:
+            if error is None:
+                self._now_running(name, c.id, started)
+            elif _is_connection_error(error):
+                self._engine_lost(explain(error, action=f"restarting {name}"))
+            return True
+        self._dispatch(name, "restarting", self._removals, restart, done)
+        return self._once_settled(name, lambda: self._raise_step_error(name, "restarting"))
+
+    def _raise_step_error(self, name: str, doing: str) -> None:
+        run = self._runs.get(name)
+        error = run.step_error if run is not None else None
+        if error is None or isinstance(error, docker.errors.NotFound):
+            return
+        if isinstance(error, EngineError):
+            raise error
+        raise engine_error(error, action=f"{doing} {name}", engine=self._target.url) from error
 
     # -- engine events -------------------------------------------------------------------
     def _container_event(self, raw: Mapping[str, Any]) -> ContainerEvent:
@@ -984,20 +1217,22 @@ class Orchestrator:
         if not self._repo.has_instance(instance):
             return
         expected = self._is_expected(cid)
+        run = self._runs[instance]
         st = self._status_or_new(instance)
         if action == "start":
             if st.phase is not Phase.STARTING:
-                restarts = self._restart_count(cid)
-                self._exited.discard(instance)
+                restarts, started = self._inspect_run(cid)
+                run.exited = False
                 kind = "restarted" if restarts > st.restart_count else "started"
                 self._set_status(st.with_(phase=Phase.RUNNING, container_id=cid,
                                           restart_count=restarts, exit_code=None,
+                                          started_at=started or event.time,
                                           reason=f"restarted by the engine after a crash "
                                                  f"(restart {restarts})" if kind == "restarted"
                                           else ""), kind=kind)
         elif action == "die" and not expected:
             code = int(attrs.get("exitCode", "0") or 0)
-            self._exited.add(instance)
+            run.exited = True
             spec_restart = self._restart_on_failure(instance)
             if spec_restart and code != 0:
                 self._set_status(st.with_(
@@ -1008,10 +1243,10 @@ class Orchestrator:
                 self._set_status(st.with_(phase=Phase.EXITED, container_id=cid, exit_code=code,
                                           reason=f"exited with code {code}"), kind="exited")
         elif action == "stop" and not expected:
-            self._inferred_stops[instance] = time.monotonic()
+            run.inferred_stop = time.monotonic()
             self._runtime.set_stopped(instance, True)
             self._set_status(st.with_(
-                phase=Phase.STOPPED_BY_PERSON, container_id=cid,
+                phase=Phase.STOPPED_BY_PERSON, container_id=cid, started_at=None,
                 reason="stopped outside Moorings; press Start or Apply to run it again"),
                 kind="stopped")
         elif action == "destroy" and not expected:
@@ -1023,6 +1258,15 @@ class Orchestrator:
         if desc is None or not self._repo.has_instance(name):
             return False
         return bool(self._repo.instance(name).values.get(desc.id, False))
+
+
+def _started_at(api: Any, cid: str) -> float | None:
+    """When the engine started ``cid`` (asked on a step worker, right after the start)."""
+    try:
+        info = api.inspect_container(cid)
+    except Exception:  # noqa: BLE001 - the start itself succeeded; the time is a nicety
+        return None
+    return _engine_time((info.get("State") or {}).get("StartedAt"))
 
 
 def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:

@@ -1,0 +1,104 @@
+"""Each instance's run state on the reconcile thread: attempts, backoff, its pull, its step in
+flight, and whether it gave up; one record per instance, reset by a person and forgotten with it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class PullTask:
+    """A pull under way on a pull worker; ``generation`` tells a superseded one's end apart."""
+
+    reference: str
+    generation: int
+    cancel: threading.Event
+    future: Future[None]
+
+
+@dataclass
+class Run:
+    """What the reconcile thread knows about one instance beyond its stored configuration.
+
+    Touched only on the reconcile thread.
+    """
+
+    attempts: int = 0
+    retry_at: float | None = None  # wall-clock time of the next attempt while waiting
+    # The reason it gave up. While set, no pass tries again (a wrong password would keep
+    # hitting the registry); only a person's Apply, Start or Retry, or a change of its stored
+    # configuration, clears it.
+    given_up: str | None = None
+    exited: bool = False  # exited by itself since we started it: not restarted by a pass
+    pulled: str | None = None  # the reference pulled since the last reset (pull-always)
+    pull: PullTask | None = None
+    generation: int = 0
+    inferred_stop: float | None = None  # monotonic time of a stop seen only as an event
+    step: str | None = None  # a container step in flight (starting, removing, stopping...)
+    step_error: BaseException | None = None  # how the last step ended
+    # A person's requests that settle once the instance's steps are done: each future gets
+    # what its callable returns (or raises), on the reconcile thread.
+    waiters: list[tuple[Future[Any], Callable[[], Any]]] = field(default_factory=list)
+
+    def cancel_pull(self) -> None:
+        if self.pull is not None:
+            self.pull.cancel.set()
+            self.pull = None
+            self.generation += 1
+
+    def reset(self) -> None:
+        """A person's apply, start or retry, or a new configuration: a fresh run."""
+        self.attempts = 0
+        self.retry_at = None
+        self.given_up = None
+        self.exited = False
+        self.pulled = None
+        self.inferred_stop = None
+
+    def settle(self) -> None:
+        """Settle every waiting request with what its callable gives."""
+        waiters, self.waiters = self.waiters, []
+        for future, then in waiters:
+            if future.done():
+                continue
+            try:
+                future.set_result(then())
+            except Exception as exc:  # noqa: BLE001 - the request's own failure, for its caller
+                future.set_exception(exc)
+
+    def abandon(self, error: BaseException) -> None:
+        """Fail every waiting request (the orchestrator is stopping)."""
+        waiters, self.waiters = self.waiters, []
+        for future, _ in waiters:
+            if not future.done():
+                future.set_exception(error)
+
+
+class Runs:
+    """The run records by instance name."""
+
+    def __init__(self) -> None:
+        self._runs: dict[str, Run] = {}
+
+    def __getitem__(self, name: str) -> Run:
+        run = self._runs.get(name)
+        if run is None:
+            run = self._runs[name] = Run()
+        return run
+
+    def get(self, name: str) -> Run | None:
+        return self._runs.get(name)
+
+    def items(self) -> list[tuple[str, Run]]:
+        return list(self._runs.items())
+
+    def forget(self, name: str) -> None:
+        """The instance is gone: cancel its pull and drop its record (waiters are settled)."""
+        run = self._runs.pop(name, None)
+        if run is not None:
+            run.cancel_pull()
+            run.settle()
