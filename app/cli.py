@@ -116,6 +116,8 @@ def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         service = " and the service settings" if parsed.service is not None else ""
         print(f"{verb} {count} instance{'s' if count != 1 else ''}{service}"
               + ("" if args.config_command == "check" else f" into {repo.store.path}"), file=err)
+        if args.config_command == "import":
+            _report_take_up(repo, err)
         return EXIT_OK
 
     doc = repo.export_document(include_secrets=args.include_secrets)
@@ -126,10 +128,46 @@ def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from app.config.atomic import atomic_write
 
         mode = 0o600 if args.include_secrets else 0o644
-        atomic_write(Path(args.output), text.encode("utf-8"), mode)
+        try:
+            atomic_write(Path(args.output), text.encode("utf-8"), mode)
+        except OSError as exc:
+            print(f"error: {args.output} could not be written ({exc.strerror or exc}); nothing "
+                  "was written there.", file=err)
+            return EXIT_STORE
     else:
         out.write(text)
     return EXIT_OK
+
+
+# How long `config import` waits for a running Moorings to take its change up (it looks once a
+# second; more than this means it is stuck, and the person should hear so).
+TAKE_UP_WAIT_S = 10.0
+
+
+def _report_take_up(repo: ConfigRepository, err: TextIO) -> None:
+    """Tell whether a Moorings running this folder has taken the import up (or will at start)."""
+    import time
+
+    from app.orchestrator.lock import holder
+    from app.orchestrator.runtime import loaded_revision
+
+    folder = repo.store.folder
+    pid = holder(folder)
+    if pid is None:
+        print("No Moorings is running this configuration now; it takes effect when one starts.",
+              file=err)
+        return
+    who = f"The running Moorings (process {pid})" if pid else "The running Moorings"
+    deadline = time.monotonic() + TAKE_UP_WAIT_S
+    while time.monotonic() < deadline:
+        loaded = loaded_revision(folder)
+        if loaded is not None and loaded[1] >= repo.revision:
+            print(f"{who} has taken it up and is applying it now.", file=err)
+            return
+        time.sleep(0.1)
+    print(f"warning: {who} has not taken it up within "
+          f"{TAKE_UP_WAIT_S:g} s; it is stored and will apply when that Moorings next looks. "
+          "If this persists, check that Moorings' log.", file=err)
 
 
 def main(

@@ -55,7 +55,12 @@ def run_headless(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    orch = Orchestrator(repo)
+    try:
+        orch = Orchestrator(repo)
+    except StoreError as exc:
+        log.error("%s", exc)
+        lock.release()
+        return 3
     orch.add_listener(_log_event)
     log.info("moorings: configuration %s, %d instance(s)", folder, len(repo.instance_names()))
     orch.start()
