@@ -361,6 +361,14 @@ class ContainerOrchestrationService:
     def delete_container(self, container_id: str) -> Future[None]:
         return self._by_id(container_id, "delete")
 
+    def retry_instance(self, name: str) -> Future[None]:
+        """After an instance gave up (its attempts used), try again with fresh attempts.
+
+        A given-up instance is never retried by Moorings itself: a wrong password would keep
+        hitting the registry. This is the person's Retry, as in the window.
+        """
+        return self._orch.retry_instance(name)
+
     def delete_image(self, image_id: str) -> Future[None]:
         def run(api: Any) -> None:
             api.remove_image(image_id)

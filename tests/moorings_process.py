@@ -28,8 +28,8 @@ class MooringsProcess:
     """``python -m <module> <args>`` with its output in a log file the test can wait on."""
 
     def __init__(self, cfg: Path, *args: str, module: str = "app",
-                 env: dict[str, str] | None = None) -> None:
-        self.log = cfg.parent / f"{cfg.name}-{time.monotonic_ns()}.log"
+                 env: dict[str, str] | None = None, log_dir: Path | None = None) -> None:
+        self.log = (log_dir or cfg.parent) / f"{cfg.name}-{time.monotonic_ns()}.log"
         self._out = self.log.open("w")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", module, *args, "--config-dir", str(cfg)],

@@ -8,7 +8,7 @@ from pathlib import Path
 import docker
 import pytest
 from harness import TestEnv
-from orchestration import SLEEPER, instance_values, running
+from orchestration import SLEEPER, instance_values, registry_values, running
 
 from app.api import (
     ContainerConfiguration,
@@ -107,6 +107,20 @@ def test_instance_container_stop_is_a_person_stop(tmp_path: Path, test_env: Test
         rec.wait_phase(name, Phase.STOPPED_BY_PERSON)
         with pytest.raises(EngineError, match="disable or delete the instance"):
             svc.delete_container(st.container_id or "").result(30)
+
+
+def test_retry_through_the_api_after_giving_up(tmp_path: Path, test_env: TestEnv) -> None:
+    name = "moorings-test-api-retry"
+    values = registry_values(test_env, tag="no-such-tag", **{
+        "container.image.download.retries": 1})
+    with running(tmp_path, test_env, periodic_interval_s=0.5) as (orch, rec):
+        orch.create_instance(name, values).result(30)
+        rec.wait_phase(name, Phase.FAILED)
+        svc = ContainerOrchestrationService(orch)
+        svc.retry_instance(name).result(30)
+        rec.wait_status(name, lambda s: s.phase is Phase.FAILED
+                        and [h.kind for h in orch.history(name)].count("pulling") == 2)
+        assert [h.kind for h in orch.history(name)].count("retry") == 1
 
 
 def test_pull_with_password_credentials_and_images(tmp_path: Path, test_env: TestEnv,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -18,8 +19,8 @@ pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]
 
 
 class Headless(MooringsProcess):
-    def __init__(self, cfg: Path) -> None:
-        super().__init__(cfg, "--headless")
+    def __init__(self, cfg: Path, log_dir: Path | None = None) -> None:
+        super().__init__(cfg, "--headless", log_dir=log_dir)
 
 
 @pytest.fixture
@@ -85,3 +86,43 @@ def test_restore_after_sigkill(tmp_path: Path, test_env: TestEnv,
     assert "adopted" in second.text()
     second.proc.send_signal(signal.SIGINT)
     assert second.proc.wait(timeout=10) == 0
+
+
+def test_headless_on_a_full_disk_restores_and_warns(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient,
+        headless_runs: list[Headless]) -> None:
+    """A gateway whose disk filled up still needs its containers: headless starts, adopts and
+    restores them, and says what it could not save, without a traceback."""
+    if os.getuid() != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(disk)],
+                   check=True)
+    try:
+        cfg = disk / "cfg"
+        kept, gone = "moorings-test-hl-full-a", "moorings-test-hl-full-b"
+        import_config(cfg, test_env, {kept: instance_values(test_env),
+                                      gone: instance_values(test_env)})
+        first = Headless(cfg)
+        headless_runs.append(first)
+        first.wait_for(f"{kept}: running")
+        first.wait_for(f"{gone}: running")
+        first.proc.send_signal(signal.SIGTERM)
+        assert first.proc.wait(timeout=10) == 0
+        docker_client.containers.get(gone).remove(force=True)
+        (cfg / "orchestrator.lock").unlink()  # made again at start: its pid finds no room
+        st = os.statvfs(disk)
+        (disk / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize))
+
+        second = Headless(cfg, log_dir=tmp_path)  # its log must not need the full disk
+        headless_runs.append(second)
+        second.wait_for(f"{gone}: running")
+        second.wait_for(f"{kept}: running")
+        assert docker_client.containers.get(gone).status == "running"
+        second.wait_for("No space left on device")
+        assert "Traceback" not in second.text()
+        second.proc.send_signal(signal.SIGTERM)
+        assert second.proc.wait(timeout=10) == 0
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=False)

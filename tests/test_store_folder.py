@@ -77,7 +77,7 @@ def test_symlinked_secrets_json_is_refused_and_never_chmods_the_target(tmp_path:
     os.chmod(victim, 0o644)
     (folder / "secrets.json").unlink()
     (folder / "secrets.json").symlink_to(victim)
-    with pytest.raises(StoreError, match="secrets.json is a symbolic link"):
+    with pytest.raises(StoreError, match=r"secrets\.json is a symbolic link"):
         _repo(folder)
     assert stat.S_IMODE(victim.stat().st_mode) == 0o644
 
