@@ -165,3 +165,22 @@ def test_the_window_s_orchestrator_hears_of_an_import_and_keeps_it(
         assert json.loads((cfg / "moorings.json").read_text())["instances"].keys() >= {
             name, added}
     lock.release()
+
+
+def test_stopping_is_shown_and_an_apply_meanwhile_is_carried_out_after_it(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    name = "moorings-test-rm-stopping"
+    with running(tmp_path, test_env, periodic_interval_s=600) as (orch, rec):
+        orch.create_instance(name, instance_values(
+            test_env, **{"container.entrypoint": STUBBORN})).result(60)
+        rec.wait_phase(name, Phase.RUNNING)
+        stopping = orch.stop_container(name)
+        st = rec.wait_phase(name, Phase.STOPPING, timeout=10)
+        assert "stopping" in st.reason
+        # The engine waits 10 s for the process; the person changes the configuration now.
+        orch.apply(name, {"container.env": "NEW=1"}).result(120)
+        stopping.result(60)
+        st = rec.wait_status(name, lambda s: s.phase is Phase.RUNNING
+                             and "NEW=1" in (docker_client.containers.get(name)
+                                             .attrs["Config"]["Env"] or []), timeout=60)
+        assert Phase.STOPPED_BY_PERSON in rec.phases(name)

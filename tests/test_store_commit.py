@@ -250,7 +250,7 @@ def test_an_interrupted_save_is_repaired_and_said(tmp_path: Path) -> None:
     secrets = json.loads(store.secrets_path.read_bytes())
     staged = {"schema": secrets["schema"], "generation": "f" * 16,
               "instances": {"web": {PASSWORD_ID: NEW_PASSWORD}},
-              "previous": {"generation": config["generation"],
+              "previous": {"generation": config["secrets"],
                            "instances": secrets["instances"]}}
     store.secrets_path.write_bytes(json.dumps(staged).encode())
     repo = _repo(folder)
@@ -259,3 +259,20 @@ def test_an_interrupted_save_is_repaired_and_said(tmp_path: Path) -> None:
     # Repaired: the password that never took effect is gone from the disk.
     assert NEW_PASSWORD.encode() not in store.secrets_path.read_bytes()
     assert _repo(folder).load_warnings == []
+
+
+def test_a_save_that_changes_no_secret_leaves_secrets_json_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "cfg"
+    _seed(folder)
+    before = os.stat(folder / "secrets.json")
+    repo = _repo(folder)
+    repo.update_instance("db", {"container.image": "mariadb"})
+    after = os.stat(folder / "secrets.json")
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert _repo(folder).instance("web").values[PASSWORD_ID] == OLD_PASSWORD
+    # And one that changes a password replaces it, leaving only the new set on disk.
+    repo.update_instance("web", {PASSWORD_ID: NEW_PASSWORD})
+    raw = (folder / "secrets.json").read_bytes()
+    assert NEW_PASSWORD.encode() in raw
+    assert OLD_PASSWORD.encode() not in raw
+    assert _repo(folder).instance("web").values[PASSWORD_ID] == NEW_PASSWORD

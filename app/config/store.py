@@ -316,11 +316,12 @@ def _paired_secrets(config_doc: JsonObject | None,
                     secret_doc: JsonObject) -> tuple[JsonObject, str | None]:
     """The set of secrets that belongs with moorings.json, and why it is not the obvious one.
 
-    A save writes secrets.json first with the new set and the one in force (``previous``),
-    then moorings.json naming the new generation: whichever of the two renames a crash falls
-    between, moorings.json names a set that secrets.json holds.
+    moorings.json names the generation of its set of secrets (``"secrets"``). A save that
+    changes a secret writes secrets.json first with the new set and the one in force
+    (``previous``), then moorings.json naming the new set: whichever of the two renames a crash
+    falls between, moorings.json names a set that secrets.json holds.
     """
-    wanted = _text(config_doc, "generation")
+    wanted = _text(config_doc, "secrets")
     main = _text(secret_doc, "generation")
     if main == wanted:
         return secret_doc, None
@@ -455,7 +456,7 @@ class ConfigStore:
             )
             # Drop the set that never took effect (it may hold a password nobody uses).
             repaired: JsonObject = {"schema": SCHEMA_VERSION,
-                                    "generation": _text(config_doc, "generation")}
+                                    "generation": _text(config_doc, "secrets")}
             for key in ("service", "instances"):
                 if key in chosen:
                     repaired[key] = chosen[key]
@@ -661,8 +662,7 @@ class ConfigStore:
 
     def _in_force(self) -> tuple[bytes | None, JsonObject | None, int]:
         """The secrets file's bytes now; the set in force with its generation (the set that the
-        moorings.json on disk names), to keep beside the new one until it commits; and the
-        revision on disk."""
+        moorings.json on disk names); and the revision on disk."""
         config = self._examine(self.path)
         secrets = self._examine(self.secrets_path)
         if config.doc is None:
@@ -670,31 +670,38 @@ class ConfigStore:
         chosen: JsonObject = {}
         if secrets.doc is not None:
             chosen, _ = _paired_secrets(config.doc, secrets.doc)
-        previous: JsonObject = {"generation": _text(config.doc, "generation")}
+        in_force: JsonObject = {"generation": _text(chosen, "generation")}
         for key in ("service", "instances"):
             if isinstance(chosen.get(key), dict):
-                previous[key] = chosen[key]
-        return secrets.raw, previous, _revision(config.doc)
+                in_force[key] = chosen[key]
+        return secrets.raw, in_force, _revision(config.doc)
 
     def _write(self, config_doc: JsonObject, secrets_doc: JsonObject) -> str:
-        """Write both files as one commit; return the new generation.
+        """Write both files as one commit; return the new generation of moorings.json.
 
-        secrets.json first, holding the new set and the one in force; then moorings.json naming
-        the new generation (the commit); then secrets.json again without the old set. A crash or
-        a full disk at any point leaves both old or both new.
+        When the secrets are those in force, only moorings.json is written (naming the same set
+        of secrets). Otherwise secrets.json first, holding the new set and the one in force; then
+        moorings.json naming the new set (the commit); then secrets.json again without the old
+        set. A crash or a full disk at any point leaves both old or both new.
         """
         generation = token.token_hex(8)
         old_raw, in_force, revision = self._in_force()
+        sets: JsonObject = {k: secrets_doc[k] for k in ("service", "instances")
+                            if k in secrets_doc}
+        unchanged = in_force is not None and old_raw is not None and all(
+            (in_force.get(k) or {}) == (sets.get(k) or {}) for k in ("service", "instances"))
+        secrets_generation = _text(in_force, "generation") if unchanged else token.token_hex(8)
         config_out: JsonObject = {"schema": config_doc.get("schema", SCHEMA_VERSION),
-                                  "generation": generation, "revision": revision + 1}
+                                  "generation": generation, "revision": revision + 1,
+                                  "secrets": secrets_generation}
         config_out.update((k, v) for k, v in config_doc.items()
-                          if k not in ("schema", "generation", "revision"))
-        secrets_out: JsonObject = {"schema": secrets_doc.get("schema", SCHEMA_VERSION),
-                                   "generation": generation}
-        for key in ("service", "instances"):
-            if key in secrets_doc:
-                secrets_out[key] = secrets_doc[key]
+                          if k not in ("schema", "generation", "revision", "secrets"))
         config_bytes = _encode(config_out)
+        if unchanged:
+            atomic_write(self.path, config_bytes, CONFIG_MODE)
+            return generation
+        secrets_out: JsonObject = {"schema": secrets_doc.get("schema", SCHEMA_VERSION),
+                                   "generation": secrets_generation, **sets}
         staged = dict(secrets_out)
         if in_force is not None:
             staged["previous"] = in_force
@@ -712,7 +719,7 @@ class ConfigStore:
             raise
         if in_force is not None:
             # Committed; the old set (say, a password just changed) is dropped. If this write
-            # fails, the next save or load drops it.
+            # fails, the next save that changes a secret, or an interrupted-save repair, drops it.
             with contextlib.suppress(OSError):
                 atomic_write(self.secrets_path, _encode(secrets_out), SECRETS_MODE)
         return generation

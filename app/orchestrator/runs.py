@@ -40,6 +40,7 @@ class Run:
     inferred_stop: float | None = None  # monotonic time of a stop seen only as an event
     step: str | None = None  # a container step in flight (starting, removing, stopping...)
     step_error: BaseException | None = None  # how the last step ended
+    replan: bool = False  # a pass skipped it while a step was in flight: plan it once it ends
     # A person's requests that settle once the instance's steps are done: each future gets
     # what its callable returns (or raises), on the reconcile thread.
     waiters: list[tuple[Future[Any], Callable[[], Any]]] = field(default_factory=list)

@@ -740,8 +740,10 @@ class Orchestrator:
             for action in actions:
                 if self._api is None:
                     break
-                if self._runs[action.name].step is not None:
-                    continue  # a step of this instance is under way; its end reconciles it
+                run = self._runs[action.name]
+                if run.step is not None:
+                    run.replan = True  # a step of this instance is under way; after it
+                    continue
                 try:
                     self._execute(action, trigger)
                 except EngineUnavailable:
@@ -1049,9 +1051,10 @@ class Orchestrator:
         run = self._runs[name]
         run.step = None
         run.step_error = error
-        again = False
+        again = run.replan
+        run.replan = False
         try:
-            again = handle(result, error)
+            again = handle(result, error) or again
         finally:
             if again and self._api is not None:
                 self._reconcile(frozenset({name}), "step")
