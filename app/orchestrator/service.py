@@ -503,10 +503,11 @@ class Orchestrator:
                 self._history.add(name, "changed", "the configuration was changed by another "
                                   "program (config import)")
                 self._hub.emit(InstanceChanged(name))
-        log.info("the configuration was changed on disk (revision %d): %s", changes.revision,
-                 ", ".join(sorted(changes.names)) + (" and the service settings" if
-                                                     changes.service else "")
-                 if changes.names else "the service settings")
+        what = ", ".join(sorted(changes.names))
+        if changes.service:
+            what = (what + " and " if what else "") + "the service settings"
+        log.info("the configuration was changed by another program (revision %d): %s",
+                 changes.revision, what)
         if changes.service:
             self._disconnect("the engine settings changed")
             self._connect()
@@ -866,15 +867,15 @@ class Orchestrator:
                                                          progress=None, next_attempt_at=None))
         store = self._store_id
 
-        def create_and_start(api: Any) -> tuple[str, float | None]:
+        def create_and_start(api: Any) -> tuple[str, float]:
             cid = create_container(api, spec, store)
             try:
                 api.start(cid)
             except Exception as exc:
                 raise _StartFailed(cid, exc) from exc
-            return cid, _started_at(api, cid)
+            return cid, time.time()  # the engine started it just now (no inspect needed)
 
-        def done(result: tuple[str, float | None] | None, error: BaseException | None) -> bool:
+        def done(result: tuple[str, float] | None, error: BaseException | None) -> bool:
             if isinstance(error, _StartFailed):
                 self._history.add(name, "created", f"container {error.container_id[:12]} "
                                   f"created from {spec.reference}")
@@ -894,9 +895,9 @@ class Orchestrator:
         self._set_status(self._status_or_new(name).with_(phase=Phase.STARTING, reason=why,
                                                          container_id=cid, progress=None))
 
-        def start(api: Any) -> float | None:
+        def start(api: Any) -> float:
             api.start(cid)
-            return _started_at(api, cid)
+            return time.time()
 
         def done(started: float | None, error: BaseException | None) -> bool:
             if error is not None:
@@ -1166,9 +1167,9 @@ class Orchestrator:
             phase=Phase.STARTING, container_id=c.id, reason="restarting the container"),
             record=False)
 
-        def restart(api: Any) -> float | None:
+        def restart(api: Any) -> float:
             api.restart(c.id, timeout=STOP_TIMEOUT_S)
-            return _started_at(api, c.id)
+            return time.time()
 
         def done(started: float | None, error: BaseException | None) -> bool:
             if error is None:
@@ -1261,15 +1262,6 @@ class Orchestrator:
         if desc is None or not self._repo.has_instance(name):
             return False
         return bool(self._repo.instance(name).values.get(desc.id, False))
-
-
-def _started_at(api: Any, cid: str) -> float | None:
-    """When the engine started ``cid`` (asked on a step worker, right after the start)."""
-    try:
-        info = api.inspect_container(cid)
-    except Exception:  # noqa: BLE001 - the start itself succeeded; the time is a nicety
-        return None
-    return _engine_time((info.get("State") or {}).get("StartedAt"))
 
 
 def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:
