@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Control characters and unpaired surrogates are written as escapes: a message goes to a
+# terminal, a log or a label, where the character itself would vanish, garble or fail to encode.
+_ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
+_ESCAPES.update({0: "\\0", 9: "\\t", 10: "\\n", 13: "\\r"})
+_ESCAPES.update({code: f"\\u{code:04x}" for code in range(0xD800, 0xE000)})
+
+
+def shown(text: str) -> str:
+    """``text`` as it may appear in a message: control characters and lone surrogates escaped."""
+    return text.translate(_ESCAPES)
+
 
 class SyntaxProblem(ValueError):
     """A value does not follow its field's syntax.
@@ -30,9 +41,9 @@ class FieldError:
     component: str | None = None
 
     def __str__(self) -> str:
-        where = f"{self.component}: " if self.component else ""
-        bad = f" [{self.item}]" if self.item is not None else ""
-        return f"{where}{self.field_name} ({self.field_id}){bad}: {self.message}"
+        where = f"{shown(self.component)}: " if self.component else ""
+        bad = f" [{shown(self.item)}]" if self.item is not None else ""
+        return shown(f"{where}{self.field_name} ({self.field_id}){bad}: ") + shown(self.message)
 
 
 class ConfigError(ValueError):
