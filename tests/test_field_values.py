@@ -183,6 +183,10 @@ CREDENTIAL_VALUES = [
     (INSTANCE, "container.image", f"tech:{PASSWORD}@127.0.0.1:5000/team/app"),
     (INSTANCE, "container.image", f"http://tech:{PASSWORD}@127.0.0.1:5000/team/app"),
     (INSTANCE, "container.image", f"https://tech:{PASSWORD}@registry.example.com/app"),
+    (INSTANCE, "container.image", f"tech:{PASSWORD}/x@127.0.0.1:5000/app"),
+    (INSTANCE, "container.image", f"tech:p@{PASSWORD}@127.0.0.1:5000/app"),
+    (INSTANCE, "container.image", f"tech:{PASSWORD}@nginx"),
+    (INSTANCE, "registry.hostname", f"https://tech:{PASSWORD}/x@registry.example.com"),
     (SERVICE, "container.engine.host", f"tcp://tech:{PASSWORD}@192.168.1.10:2376"),
     (SERVICE, "container.engine.host", f"ssh://tech:{PASSWORD}@gateway"),
     (SERVICE, "container.engine.host", f"http://tech:{PASSWORD}@gateway:2375"),
@@ -200,6 +204,14 @@ def test_credentials_in_an_address_are_refused_and_masked(component: object, fie
     assert "tech:***@" in text
     assert "password" in text.split("tech:***@", 1)[1]
     assert "expected" in text
+
+
+@pytest.mark.parametrize("image", ["nginx@sha256:bad", "127.0.0.1:5000/app@sha256:bad",
+                                   "127.0.0.1:5000/app@sha256:" + "ab" * 32])
+def test_a_digest_in_the_image_name_is_still_explained_as_a_digest(image: str) -> None:
+    (error,) = errors_of({"container.image": image})
+    assert "includes a digest" in error.message
+    assert "Image tag field" in error.message
 
 
 @pytest.mark.parametrize(("component", "field_id", "value"), CREDENTIAL_VALUES)

@@ -24,6 +24,9 @@ def split_userinfo(address: str) -> tuple[str, str | None, bool, str]:
     if "@" not in body:
         return scheme, None, False, body
     userinfo, _, rest = body.rpartition("@")
+    # An @ further down a path is not a user part; a password, though, may hold a /.
+    if "/" in userinfo and ":" not in userinfo.partition("/")[0]:
+        return scheme, None, False, body
     user, colon, _ = userinfo.partition(":")
     return scheme, user, bool(colon), rest
 

@@ -57,6 +57,23 @@ def _credentials_problem(address: str, expected: str) -> SyntaxProblem | None:
     )
 
 
+def _looks_like_credentials(name: str) -> bool:
+    """Whether the @ in an image name ends a user part rather than starting a digest.
+
+    A digest follows a name (whose only colon is a registry port, before a /) and has no /;
+    a user part comes first, and the image's path follows it.
+    """
+    if "@" not in name:
+        return False
+    if "://" in name:
+        return True
+    bare, _, after = name.rpartition("@")
+    if _ANY_DIGEST.fullmatch(after):
+        return "@" in bare
+    password = bare.partition(":")[2]
+    return "/" in after or (bool(password) and "/" not in password)
+
+
 def _registry_port_problem(domain: str, name: str) -> SyntaxProblem | None:
     if domain.endswith("]") or ":" not in domain:
         return None
@@ -77,8 +94,7 @@ def parse_image_name(text: str) -> str:
     )
     if not name:
         raise SyntaxProblem(f"the image name is empty; {expected}")
-    after_at = name.rpartition("@")[2]
-    if "@" in name and ("://" in name or not _ANY_DIGEST.fullmatch(after_at)):
+    if _looks_like_credentials(name):
         # user:password@registry/..., typed as in a URL: say so without showing the password.
         problem = _credentials_problem(
             name, "expected only the image name, such as 127.0.0.1:5000/team/app"
