@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.fields.credentials import mask_credentials
+
 # Control characters and unpaired surrogates are written as escapes: a message goes to a
 # terminal, a log or a label, where the character itself would vanish, garble or fail to encode.
 _ESCAPES = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)}
@@ -25,9 +27,12 @@ class SyntaxProblem(ValueError):
     """
 
     def __init__(self, message: str, item: str | None = None) -> None:
+        # A value may hold an address with a password in it (an environment variable's URL,
+        # a logger's endpoint): what a message shows of it never includes the password.
+        message = mask_credentials(message)
         super().__init__(message)
         self.message = message
-        self.item = item
+        self.item = None if item is None else mask_credentials(item)
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,11 @@ class FieldError:
     message: str
     item: str | None = None
     component: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "message", mask_credentials(self.message))
+        if self.item is not None:
+            object.__setattr__(self, "item", mask_credentials(self.item))
 
     def __str__(self) -> str:
         where = f"{shown(self.component)}: " if self.component else ""

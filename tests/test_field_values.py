@@ -267,3 +267,19 @@ def test_the_connection_shown_never_carries_a_password() -> None:
     event = ConnectionChanged(False, url, f"the Docker engine at {url} is not reachable")
     assert event.host == "tcp://tech:***@127.0.0.1:2375"
     assert PASSWORD not in event.reason
+
+
+@pytest.mark.parametrize(("field_id", "value", "logger"), [
+    ("container.env", f"DB=other, DB=postgres://app:{PASSWORD}@db/x", "DEFAULT"),
+    ("container.loggerParameters", f"loki-url=https://app:{PASSWORD}@loki:3100/api", "NONE"),
+    ("container.loggerParameters", f"tag=x, tag=https://app:{PASSWORD}@x", "DEFAULT"),
+])
+def test_a_password_inside_another_value_is_masked_in_its_refusal(
+    field_id: str, value: str, logger: str
+) -> None:
+    errors = errors_of({field_id: value, "container.loggingType": logger})
+    assert [e.field_id for e in errors] == [field_id]
+    (error,) = errors
+    assert PASSWORD not in error.message
+    assert PASSWORD not in (error.item or "")
+    assert "app:***@" in str(error)
