@@ -283,7 +283,7 @@ def unknown_value_problem(key: str, raw: object) -> str | None:
     never a list or an object (it would be stored as Python text), never a number the
     configuration file cannot hold.
     """
-    if isinstance(raw, (list, tuple, dict)) or not isinstance(raw, (bool, int, float, str)):
+    if not isinstance(raw, (bool, int, float, str)):
         return f"{key} is {kind_of(raw)}; {SCALAR_EXPECTED} (a property holds one value)"
     if isinstance(raw, float) and not math.isfinite(raw):
         return f"{key} is {raw!r}, not a finite number; {SCALAR_EXPECTED}"

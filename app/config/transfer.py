@@ -81,10 +81,10 @@ def _constant(name: str) -> _BadNumber:
     return _BadNumber(f"is {name}, which is not a number JSON allows; {_NUMBER_EXPECTED}")
 
 
-Path = tuple[str | int, ...]  # keys, and the positions of list items
+JsonPath = tuple[str | int, ...]  # keys, and the positions of list items
 
 
-def _segment(path: Path, i: int) -> str:
+def _segment(path: JsonPath, i: int) -> str:
     part = path[i]
     if isinstance(part, int):
         return f"[{part}]"
@@ -93,7 +93,7 @@ def _segment(path: Path, i: int) -> str:
     return part if structural else json.dumps(part, ensure_ascii=False)
 
 
-def _where(path: Path) -> str:
+def _where(path: JsonPath) -> str:
     if not path:
         return "at the top level"
     text = ""
@@ -103,7 +103,7 @@ def _where(path: Path) -> str:
     return f"in {shown(text)}"
 
 
-def _component_of(path: Path) -> str | None:
+def _component_of(path: JsonPath) -> str | None:
     if path[:1] == ("service",):
         return "service"
     if len(path) >= 2 and path[0] == "instances" and isinstance(path[1], str):
@@ -115,7 +115,7 @@ def _structure_errors(doc: object) -> list[FieldError]:
     """Duplicate keys and unusable numbers anywhere, each with where it is (no recursion: the
     document may be nested as deeply as the parser allows)."""
     errors: list[FieldError] = []
-    todo: list[tuple[Path, object]] = [((), doc)]
+    todo: list[tuple[JsonPath, object]] = [((), doc)]
     while todo:
         path, value = todo.pop()
         if isinstance(value, _BadNumber):
