@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
-from app.errors import StoreError
+from app.errors import StoreError, shown
 
 if TYPE_CHECKING:
     # Imported by the config commands only: `moorings` opening its window should not wait
@@ -25,15 +27,32 @@ EXIT_USAGE = 2
 EXIT_STORE = 3
 
 
+CONFIG_DIR_HELP = ("folder of the configuration (default: $MOORINGS_CONFIG_DIR, else the user's "
+                   "config folder for moorings)")
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+def _add_shared_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """The options every form takes, so they work before or after any subcommand.
+
+    Below the top level their default is "not given" (SUPPRESS): argparse then leaves the
+    value from an earlier place alone, and a later place wins when both are given.
+    """
+    where = parser if top else parser.add_argument_group("options every command takes")
+    unset = argparse.SUPPRESS
+    where.add_argument("--config-dir", metavar="DIR", default=None if top else unset,
+                       help=CONFIG_DIR_HELP)
+    where.add_argument("--log-level", default="INFO" if top else unset, choices=LOG_LEVELS,
+                       help="how much the log says (default INFO)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="moorings",
         description="Configure and run Docker containers on IoT gateways.",
     )
     parser.add_argument("--version", action="version", version=f"moorings {__version__}")
-    parser.add_argument("--config-dir", metavar="DIR",
-                        help="folder of the configuration (default: $MOORINGS_CONFIG_DIR, "
-                             "else the user's config folder for moorings)")
+    _add_shared_options(parser, top=True)
     parser.add_argument("--headless", action="store_true",
                         help="run the orchestrator without a window (for a gateway service)")
     parser.add_argument("--touch", action="store_true",
@@ -44,21 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="leave the window at the normal CPU priority (by default it asks "
                              "for a higher one where allowed, to stay responsive while the "
                              "engine is busy)")
-    parser.add_argument("--log-level", default="INFO",
-                        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-                        help="how much the log says (default INFO)")
     sub = parser.add_subparsers(dest="command")
     cfg = sub.add_parser("config", help="import, export or check the configuration")
+    _add_shared_options(cfg, top=False)
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
     imp = cfg_sub.add_parser("import", help="validate a JSON file and store it, all or nothing")
     imp.add_argument("file", help="the JSON document to import ('-' for standard input)")
+    _add_shared_options(imp, top=False)
     chk = cfg_sub.add_parser("check", help="validate a JSON file and store nothing")
     chk.add_argument("file", help="the JSON document to check ('-' for standard input)")
+    _add_shared_options(chk, top=False)
     exp = cfg_sub.add_parser("export", help="print the configuration as JSON")
     exp.add_argument("--include-secrets", action="store_true",
                      help="include registry passwords (left out by default)")
     exp.add_argument("-o", "--output", metavar="FILE",
                      help="write to FILE (mode 0600 with secrets) instead of standard output")
+    _add_shared_options(exp, top=False)
     return parser
 
 
@@ -72,10 +92,83 @@ def open_repository(args: argparse.Namespace) -> ConfigRepository:
     return ConfigRepository(ConfigStore(folder), load_catalog())
 
 
-def _read_input(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
-    return Path(name).read_text(encoding="utf-8")
+# A configuration is kilobytes; this bounds what a wrong FILE (or a device) can make us read.
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+_USE_A_FILE = "expected a JSON file, or - to read standard input"
+_NOT_REGULAR = {
+    stat.S_IFDIR: "a folder, not a file",
+    stat.S_IFIFO: "a named pipe, not a regular file",
+    stat.S_IFCHR: "a device, not a regular file",
+    stat.S_IFBLK: "a device, not a regular file",
+    stat.S_IFSOCK: "a socket, not a regular file",
+}
+
+
+class InputProblem(Exception):
+    """FILE cannot be read as a document; the message is a sentence for a person."""
+
+
+def _read_file(name: str) -> bytes:
+    shown_name = shown(name)
+    try:
+        # Non-blocking: opening a named pipe must not wait for a writer that never comes.
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputProblem(f"{shown_name} does not exist; {_USE_A_FILE}.") from None
+    except IsADirectoryError:
+        raise InputProblem(f"{shown_name} is a folder, not a file; {_USE_A_FILE}.") from None
+    except OSError as exc:
+        raise InputProblem(
+            f"{shown_name} cannot be opened ({exc.strerror or exc}); {_USE_A_FILE}.") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise InputProblem(f"{shown_name} cannot be read ({exc.strerror or exc}).") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        pipe = f" (as in: moorings config import - < {shown_name})" if stat.S_ISFIFO(mode) else ""
+        raise InputProblem(f"{shown_name} is {kind}; {_USE_A_FILE}{pipe}.")
+    with os.fdopen(fd, "rb") as file:
+        try:
+            return file.read(MAX_DOCUMENT_BYTES + 1)
+        except OSError as exc:
+            raise InputProblem(f"{shown_name} cannot be read ({exc.strerror or exc}).") from None
+
+
+def _read_stdin() -> bytes:
+    stream = sys.stdin
+    if stream is None:
+        raise InputProblem("there is no standard input to read; expected a JSON file.")
+    binary = getattr(stream, "buffer", None)
+    try:
+        if binary is not None:
+            data: bytes = binary.read(MAX_DOCUMENT_BYTES + 1)
+            return data
+        return str(stream.read(MAX_DOCUMENT_BYTES + 1)).encode("utf-8", "surrogatepass")
+    except OSError as exc:
+        raise InputProblem(f"standard input cannot be read ({exc.strerror or exc}).") from None
+
+
+def read_document(name: str) -> str:
+    """The text of FILE (``-`` for standard input), or InputProblem saying why it has none."""
+    data = _read_stdin() if name == "-" else _read_file(name)
+    source = "standard input" if name == "-" else shown(name)
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputProblem(
+            f"{source} holds more than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB, far more "
+            "than a configuration; expected a JSON document such as moorings config export "
+            "writes.")
+    # An editor on Windows may have added a byte-order mark.
+    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    try:
+        return data[start:].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        offset = start + exc.start
+        raise InputProblem(
+            f"{source} is not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}); "
+            "expected a JSON file in UTF-8.") from None
 
 
 def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -89,9 +182,9 @@ def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     if args.config_command in ("import", "check"):
         try:
-            text = _read_input(args.file)
-        except (OSError, UnicodeDecodeError) as exc:
-            print(f"error: cannot read {args.file}: {exc}", file=err)
+            text = read_document(args.file)
+        except InputProblem as exc:
+            print(f"error: {exc}", file=err)
             return EXIT_USAGE
         if args.config_command == "check":
             from app.config.transfer import parse_document

@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from app.errors import ConfigError, FieldError, SyntaxProblem
 from app.fields import logging as logger_fields
 from app.fields import names, ports
+from app.fields.lists import split_list
+from app.fields.syntaxes import LIST_SYNTAXES
 from app.fields.syntaxes import parse as parse_syntax
+from app.fields.text import refuse_unpassable
 from app.metatype import ComponentDescriptor, FieldDescriptor, FieldType
 
 Scalar = bool | int | float | str
@@ -21,6 +24,10 @@ BOOKKEEPING_KEYS = frozenset(
     {"kura.service.pid", "service.pid", "service.factoryPid", "component.name", "component.id",
      "service.bundleLocation", "kura.factory.pid"}
 )
+
+# A property holds one value of one of Kura's types; the widest are Long and Double.
+SCALAR_EXPECTED = "expected true/false, a number or text"
+LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
 _INTEGRAL_LIMITS = {
     FieldType.BYTE: (-(2**7), 2**7 - 1),
@@ -48,11 +55,44 @@ def _problem(desc: FieldDescriptor, component: str | None, exc: SyntaxProblem) -
     return FieldError(desc.id, desc.name, exc.message, exc.item, component)
 
 
+def kind_of(value: object) -> str:
+    """What a value that is not a scalar is, in words: "a list", "an object"."""
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__} value"
+
+
+def _expected_kind(t: FieldType) -> str:
+    if t is FieldType.BOOLEAN:
+        return "a yes/no value; expected true or false"
+    if t.is_integral:
+        return "a whole number; expected digits such as 5"
+    if t.is_decimal:
+        return "a number; expected a number such as 1.5"
+    return "text; expected text"
+
+
+def _too_long(value: int) -> bool:
+    # Beyond this, writing the number as text is slow and Python refuses it by default.
+    return value.bit_length() > 1000
+
+
 def coerce(desc: FieldDescriptor, raw: object) -> Scalar:
     """Turn a value from JSON, a form or a Kura file into the AD's type, or raise SyntaxProblem."""
     t = desc.type
     if raw is None:
         raw = ""
+    if not isinstance(raw, (bool, int, float, str)):
+        # Never its repr: a nested list can be too deep to print, and long besides.
+        raise SyntaxProblem(f"{kind_of(raw)} is not {_expected_kind(t)}.")
+    if isinstance(raw, int) and not isinstance(raw, bool) and _too_long(raw):
+        expected = _expected_kind(t).partition("; ")[2]
+        raise SyntaxProblem(f"a whole number of more than 300 digits is out of range; {expected}.")
+    if isinstance(raw, float) and not math.isfinite(raw):
+        expected = _expected_kind(t).partition("; ")[2]
+        raise SyntaxProblem(f"{raw!r} is not a finite number; {expected}.", repr(raw))
     if t is FieldType.BOOLEAN:
         if isinstance(raw, bool):
             return raw
@@ -86,7 +126,7 @@ def coerce(desc: FieldDescriptor, raw: object) -> Scalar:
                 raise SyntaxProblem("A value is required; expected a number such as 1.5.")
             return ""
         try:
-            number = float(raw.strip() if isinstance(raw, str) else raw)  # type: ignore[arg-type]
+            number = float(raw.strip() if isinstance(raw, str) else raw)
         except (TypeError, ValueError):
             raise SyntaxProblem(f"{raw!r} is not a number; expected a number such as 1.5.",
                                 str(raw)) from None
@@ -179,10 +219,12 @@ def validate(
             continue
         if key in BOOKKEEPING_KEYS:
             continue
-        if isinstance(raw, (bool, int, float, str)):
-            extras[key] = raw
-        else:
-            extras[key] = str(raw)
+        problem = unknown_value_problem(key, raw)
+        if problem is not None or not isinstance(raw, (bool, int, float, str)):
+            errors.append(FieldError(key, "Unknown property", problem or SCALAR_EXPECTED,
+                                     None, name))
+            continue
+        extras[key] = raw
         where = f"{name}: " if name else ""
         warnings.append(
             f"{where}{key} is not a field Moorings knows; it is kept as it is but has no effect."
@@ -203,6 +245,8 @@ def validate(
             given = values[desc.id]
         try:
             value = coerce(desc, given)
+            if isinstance(value, str) and desc.type in _TEXT_TYPES:
+                _refuse_unpassable(desc, value)
             if desc.required and desc.type in (FieldType.STRING, FieldType.PASSWORD) and \
                     isinstance(value, str) and not value.strip() and desc.syntax:
                 raise SyntaxProblem("A value is required here.")
@@ -216,6 +260,37 @@ def validate(
 
     errors.extend(_cross_field_errors(component, typed, errors, name))
     return ValidationResult(typed, errors, extras, warnings)
+
+
+_TEXT_TYPES = frozenset({FieldType.STRING, FieldType.PASSWORD, FieldType.CHAR})
+
+
+def _refuse_unpassable(desc: FieldDescriptor, value: str) -> None:
+    """Text goes to the engine (or the registry) as it is: refuse what cannot get there intact."""
+    items: list[str] | None = None
+    if desc.syntax in LIST_SYNTAXES:
+        try:
+            items = split_list(value)
+        except SyntaxProblem:
+            items = None
+    refuse_unpassable(value, items, secret=desc.is_secret)
+
+
+def unknown_value_problem(key: str, raw: object) -> str | None:
+    """Why a property no field describes cannot be kept as it is, or None.
+
+    Such a value is stored and exported untouched, so it must be one value of a Kura type:
+    never a list or an object (it would be stored as Python text), never a number the
+    configuration file cannot hold.
+    """
+    if not isinstance(raw, (bool, int, float, str)):
+        return f"{key} is {kind_of(raw)}; {SCALAR_EXPECTED} (a property holds one value)"
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return f"{key} is {raw!r}, not a finite number; {SCALAR_EXPECTED}"
+    if isinstance(raw, int) and not isinstance(raw, bool) and not LONG_MIN <= raw <= LONG_MAX:
+        return (f"{key} is a whole number beyond what Kura can hold; {SCALAR_EXPECTED} "
+                f"(a whole number from {LONG_MIN} to {LONG_MAX})")
+    return None
 
 
 def _cross_field_errors(

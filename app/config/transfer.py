@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.config.model import Scalar, validate
-from app.errors import FieldError
+from app.config.model import Scalar, kind_of, validate
+from app.errors import FieldError, shown
 from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID, Catalog
 
 FORMAT_NAME = "moorings.config"
@@ -31,21 +32,143 @@ def _doc_error(message: str, component: str | None = None) -> FieldError:
     return FieldError("document", "Document", message, None, component)
 
 
-def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
-    """Check a whole document before anything is written; collect every error, not the first."""
-    out = ParsedDocument(None, {})
+# Longer integers are refused unread: no property holds one (Kura's widest is a 64-bit Long),
+# and turning thousands of digits into a number is slow, or refused by Python itself.
+MAX_INTEGER_DIGITS = 100
+_NUMBER_EXPECTED = "expected a finite number such as 5 or 1.5"
+
+
+@dataclass(frozen=True)
+class _BadNumber:
+    """A number JSON text can hold but a configuration cannot; found after parsing."""
+
+    problem: str
+
+
+class _Object(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once."""
+
+    duplicates: list[str]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    result = _Object()
+    result.duplicates = []
+    for key, value in pairs:
+        if key in result and key not in result.duplicates:
+            result.duplicates.append(key)
+        result[key] = value
+    return result
+
+
+def _integer(text: str) -> int | _BadNumber:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_INTEGER_DIGITS:
+        return _BadNumber(f"is a whole number of {digits} digits, more than any property can "
+                          f"hold; {_NUMBER_EXPECTED}, of at most 19 digits")
+    return int(text)
+
+
+def _decimal(text: str) -> float | _BadNumber:
+    number = float(text)
+    if not math.isfinite(number):
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        return _BadNumber(f"is {shown}, too large for a number; {_NUMBER_EXPECTED}")
+    return number
+
+
+def _constant(name: str) -> _BadNumber:
+    return _BadNumber(f"is {name}, which is not a number JSON allows; {_NUMBER_EXPECTED}")
+
+
+JsonPath = tuple[str | int, ...]  # keys, and the positions of list items
+
+
+def _segment(path: JsonPath, i: int) -> str:
+    part = path[i]
+    if isinstance(part, int):
+        return f"[{part}]"
+    structural = (i == 0 and part in ("service", "instances")) or (
+        i == 2 and path[0] == "instances" and part == "properties")
+    return part if structural else json.dumps(part, ensure_ascii=False)
+
+
+def _where(path: JsonPath) -> str:
+    if not path:
+        return "at the top level"
+    text = ""
+    for i in range(len(path)):
+        segment = _segment(path, i)
+        text += segment if segment.startswith("[") or not text else f" → {segment}"
+    return f"in {shown(text)}"
+
+
+def _component_of(path: JsonPath) -> str | None:
+    if path[:1] == ("service",):
+        return "service"
+    if len(path) >= 2 and path[0] == "instances" and isinstance(path[1], str):
+        return path[1]
+    return None
+
+
+def _structure_errors(doc: object) -> list[FieldError]:
+    """Duplicate keys and unusable numbers anywhere, each with where it is (no recursion: the
+    document may be nested as deeply as the parser allows)."""
+    errors: list[FieldError] = []
+    todo: list[tuple[JsonPath, object]] = [((), doc)]
+    while todo:
+        path, value = todo.pop()
+        if isinstance(value, _BadNumber):
+            what = _where(path).removeprefix("in ") if path else "the document"
+            errors.append(_doc_error(f"{what} {value.problem}.", _component_of(path)))
+        elif isinstance(value, dict):
+            for key in getattr(value, "duplicates", ()):
+                errors.append(_doc_error(
+                    f"the key {shown(json.dumps(key, ensure_ascii=False))} appears twice "
+                    f"{_where(path)}; expected each key once (JSON keeps only the last value, "
+                    "so the other would be lost without a word).", _component_of((*path, key))))
+            todo.extend(((*path, k), v) for k, v in reversed(value.items()))
+        elif isinstance(value, list):
+            todo.extend(((*path, i), v) for i, v in reversed(list(enumerate(value))))
+    return errors
+
+
+def _load(text: str) -> tuple[object, list[FieldError]]:
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, object_pairs_hook=_object, parse_int=_integer,
+                         parse_float=_decimal, parse_constant=_constant)
     except json.JSONDecodeError as exc:
-        out.errors.append(_doc_error(
-            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})."))
+        return None, [_doc_error(
+            f"The file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).")]
+    except RecursionError:
+        return None, [_doc_error(
+            "The file is nested too deeply to be a configuration; expected objects a few "
+            "levels deep (instances, then each instance, then its properties).")]
+    return doc, _structure_errors(doc)
+
+
+def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
+    """Check a whole document before anything is written; collect every error, not the first.
+
+    Whatever this accepts, the store can write as it is: ``config check`` and ``config import``
+    give the same verdict for every document.
+    """
+    out = ParsedDocument(None, {})
+    doc, errors = _load(text)
+    if errors:
+        out.errors.extend(errors)
         return out
     if not isinstance(doc, dict):
         out.errors.append(_doc_error("The file must hold a JSON object with \"service\" and/or "
                                      "\"instances\"."))
         return out
     schema = doc.get("schema", DOCUMENT_SCHEMA)
-    if not isinstance(schema, int) or schema > DOCUMENT_SCHEMA:
+    if isinstance(schema, bool) or not isinstance(schema, int) or schema < 1:
+        out.errors.append(_doc_error(
+            f"\"schema\" is {_scalar_or_kind(schema)}; expected a whole number such as "
+            f"{DOCUMENT_SCHEMA}, the version of the document's format."))
+        return out
+    if schema > DOCUMENT_SCHEMA:
         out.errors.append(_doc_error(
             f"The file has schema {schema!r}, newer than this Moorings reads "
             f"({DOCUMENT_SCHEMA}); export it again with this version or upgrade Moorings."))
@@ -83,8 +206,13 @@ def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
             out.errors.append(_doc_error("\"properties\" must be an object.", name))
             continue
         props = {k: v for k, v in props.items() if k != "factoryPid"}
+        if not isinstance(factory, str):
+            out.errors.append(_doc_error(
+                f"factoryPid must be text, not {_scalar_or_kind(factory)}; expected the PID "
+                f"of a factory, such as {INSTANCE_FACTORY_PID}.", name))
+            continue
         try:
-            component = catalog.by_pid(str(factory))
+            component = catalog.by_pid(factory)
         except KeyError:
             known = ", ".join(c.factory_pid or "" for c in catalog.factories())
             out.errors.append(_doc_error(
@@ -101,6 +229,12 @@ def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
         if missing:
             out.absent_secrets[name] = missing
     return out
+
+
+def _scalar_or_kind(value: object) -> str:
+    if isinstance(value, (bool, int, float, str)):
+        return shown(json.dumps(value, ensure_ascii=False))
+    return kind_of(value)
 
 
 def build_document(

@@ -14,6 +14,8 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
+from app.fields.credentials import mask_credentials
+
 # What went wrong, in words a retry policy or a status badge can use.
 AUTH = "auth"  # the registry refused the credentials, or needs some
 NOT_FOUND = "not-found"  # no such image (local or in the registry), container or network
@@ -106,9 +108,23 @@ def engine_error(
     engine: str | None = None,
 ) -> EngineError:
     """Like :func:`explain`, but an :class:`EngineError` carrying the kind too (not raised).
-    An EngineError passes through unchanged."""
+    An EngineError passes through unchanged. A password written into an address (the engine
+    host, a registry's URL, the engine's own text) never reaches the sentence."""
     if isinstance(exc, EngineError):
         return exc
+    found = _engine_error(exc, action=action, registry=registry, reference=reference,
+                          engine=engine)
+    return EngineError(mask_credentials(found.sentence), found.kind)
+
+
+def _engine_error(
+    exc: BaseException,
+    *,
+    action: str,
+    registry: str | None,
+    reference: str | None,
+    engine: str | None,
+) -> EngineError:
     if registry is None and reference:
         registry = registry_of(reference)
     ctx = _Context(action, registry, reference, engine or _engine_from(exc))

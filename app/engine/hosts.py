@@ -11,6 +11,7 @@ import docker.tls
 
 from app import threadguard as guard
 from app.config.model import Scalar
+from app.fields.credentials import mask_address
 from app.metatype import ComponentDescriptor
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -63,12 +64,13 @@ class EngineTarget:
 
     def security_warning(self) -> str | None:
         """A sentence for the form, the header and the log when this connection is unsafe."""
+        shown = mask_address(self.url)
         if self.url.startswith("tcp://") and not self.uses_tls:
-            return (f"{self.url} is a plain TCP connection without TLS: anyone on that network "
+            return (f"{shown} is a plain TCP connection without TLS: anyone on that network "
                     "can control this engine, which is root on the gateway. Use TLS with a CA "
                     "and client certificate, or ssh://.")
         if self.uses_tls and not self.verify:
-            return (f"TLS verification is off for {self.url}: the engine's certificate is not "
+            return (f"TLS verification is off for {shown}: the engine's certificate is not "
                     "checked, so a machine in between can pose as the engine. Turn Verify on.")
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.errors import SyntaxProblem
 from app.fields.lists import split_list
+from app.fields.log_rules import COMMON_OPTIONS, VALUE_RULES, check_common_options
 
 LOGGER_DRIVERS: dict[str, str] = {
     "NONE": "none",
@@ -27,8 +28,9 @@ READABLE_DRIVERS = frozenset({"json-file", "local", "journald"})
 KNOWN_OPTIONS: dict[str, frozenset[str]] = {
     "json-file": frozenset(
         {"max-size", "max-file", "compress", "labels", "labels-regex", "env", "env-regex", "tag"}
-    ),
-    "local": frozenset({"max-size", "max-file", "compress"}),
+    )
+    | COMMON_OPTIONS,
+    "local": frozenset({"max-size", "max-file", "compress"}) | COMMON_OPTIONS,
     "none": frozenset(),
 }
 
@@ -77,9 +79,14 @@ def parse_logger_options(text: str) -> dict[str, str]:
 
 
 def check_logger_options(driver: str, options: dict[str, str]) -> None:
-    """Refuse options that a driver with a known option set does not take."""
+    """Refuse options the driver does not take, and values the engine would refuse.
+
+    Every driver's option names are not known here (a plugin's are its own), but the options
+    the engine takes for all of them are, and so are json-file's and local's values.
+    """
     known = KNOWN_OPTIONS.get(driver)
     if known is None:
+        check_common_options(options)
         return
     for key in options:
         if key in known:
@@ -95,3 +102,8 @@ def check_logger_options(driver: str, options: dict[str, str]) -> None:
             f"{', '.join(sorted(known))}",
             item=f"{key}={options[key]}",
         )
+    if known:
+        check_common_options(options)
+    rule = VALUE_RULES.get(driver)
+    if rule is not None:
+        rule(options)

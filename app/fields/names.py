@@ -6,6 +6,7 @@ import ipaddress
 import re
 
 from app.errors import SyntaxProblem
+from app.fields.credentials import mask_address, split_userinfo
 
 _CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", re.ASCII)
@@ -15,6 +16,9 @@ _REFERENCE_DOMAIN = re.compile(
 )
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", re.ASCII)
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+# Any algorithm: what follows the @ of name@digest, as the reference grammar has it.
+_ANY_DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}",
+                         re.ASCII)
 _NETWORK_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", re.ASCII)
 _RUNTIME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*", re.ASCII)
 _HOST_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9_-]*[a-zA-Z0-9])?"
@@ -41,6 +45,47 @@ def _part_of(part: str, whole: str) -> str:
     return part if part == whole else f"{part} in {whole}"
 
 
+def _credentials_problem(address: str, expected: str) -> SyntaxProblem | None:
+    """A refusal of an address that carries a user name (and password), which it never shows."""
+    _, user, has_password, _ = split_userinfo(address)
+    if user is None:
+        return None
+    what = "a user name and password" if has_password else "a user name"
+    return SyntaxProblem(
+        f"{mask_address(address)} carries {what}; {expected}, with the user name and password "
+        "in Authentication Username and Password"
+    )
+
+
+def _looks_like_credentials(name: str) -> bool:
+    """Whether the @ in an image name ends a user part rather than starting a digest.
+
+    A digest follows a name (whose only colon is a registry port, before a /) and has no /;
+    a user part comes first, and the image's path follows it.
+    """
+    if "@" not in name:
+        return False
+    if "://" in name:
+        return True
+    bare, _, after = name.rpartition("@")
+    if _ANY_DIGEST.fullmatch(after):
+        return "@" in bare
+    password = bare.partition(":")[2]
+    return "/" in after or (bool(password) and "/" not in password)
+
+
+def _registry_port_problem(domain: str, name: str) -> SyntaxProblem | None:
+    if domain.endswith("]") or ":" not in domain:
+        return None
+    port = domain.rpartition(":")[2]
+    if 1 <= int(port) <= 65535:
+        return None
+    return SyntaxProblem(
+        f"{port} in {name} is not a port number; expected the registry's port, from 1 to "
+        "65535, after the host, as in 127.0.0.1:5000/team/app"
+    )
+
+
 def parse_image_name(text: str) -> str:
     """Check an image name without tag: ``[registry[:port]/]path/components``."""
     name = text.strip()
@@ -49,6 +94,19 @@ def parse_image_name(text: str) -> str:
     )
     if not name:
         raise SyntaxProblem(f"the image name is empty; {expected}")
+    if _looks_like_credentials(name):
+        # user:password@registry/..., typed as in a URL: say so without showing the password.
+        problem = _credentials_problem(
+            name, "expected only the image name, such as 127.0.0.1:5000/team/app"
+        )
+        if problem is not None:
+            raise problem
+    if "://" in name:
+        scheme = name.partition("://")[0]
+        raise SyntaxProblem(
+            f"{name} starts with {scheme}://; {expected}, without a scheme (the engine pulls "
+            "over HTTPS, or plain HTTP from registries it is told are insecure)"
+        )
     last = name.rsplit("/", 1)[-1]
     if "@" in name:
         bare, _, digest = name.partition("@")
@@ -78,6 +136,9 @@ def parse_image_name(text: str) -> str:
                 f"{first} in {name} is not a registry address; expected a host name or IP "
                 f"address, optionally followed by :PORT, before the first /; {expected}"
             )
+        port_problem = _registry_port_problem(first, name)
+        if port_problem is not None:
+            raise port_problem
         components = components[1:]
     for component in components:
         if _PATH_COMPONENT.fullmatch(component):
@@ -202,6 +263,11 @@ def parse_registry_url(text: str) -> str | None:
     url = text.strip()
     if not url:
         return None
+    problem = _credentials_problem(
+        url, "expected the registry's address alone, such as 127.0.0.1:5000"
+    )
+    if problem is not None:
+        raise problem
     rest = url
     scheme, sep, after = url.partition("://")
     if sep:
@@ -225,6 +291,12 @@ def parse_registry_url(text: str) -> str | None:
 def parse_docker_host(text: str) -> str:
     """Check the engine address: unix://, tcp://, ssh:// or npipe://."""
     url = text.strip()
+    if split_userinfo(url)[2]:
+        raise SyntaxProblem(
+            f"{mask_address(url)} carries a password; expected {DOCKER_HOST_FORMS} with no "
+            "password in it: a remote engine is reached with TLS certificates (tcp://) or ssh "
+            "keys (ssh://)"
+        )
     scheme, sep, rest = url.partition("://")
     scheme = scheme if sep else ""
     valid = False

@@ -44,6 +44,13 @@ SYNTAXES: dict[str, Callable[[str], object]] = {
 }
 
 
+# Syntaxes whose value is a comma-separated list: a problem can name the list item at fault.
+LIST_SYNTAXES = frozenset(
+    {"ports-internal", "ports-external", "env-list", "arg-list", "volume-list", "device-list",
+     "logger-options"}
+)
+
+
 def parse(syntax: str, text: str) -> object:
     """Parse ``text`` with the parser named ``syntax``; an unknown name is a SyntaxProblem."""
     parser = SYNTAXES.get(syntax)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.engine.progress import PullProgress
+from app.fields.credentials import mask_address, mask_credentials
 from app.orchestrator.state import InstanceStatus
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,11 @@ class ConnectionChanged:
     host: str
     reason: str = ""
     api_version: str = ""
+
+    def __post_init__(self) -> None:
+        # Both are shown (header, status line, log): never a password typed into the address.
+        object.__setattr__(self, "host", mask_address(self.host))
+        object.__setattr__(self, "reason", mask_credentials(self.reason))
 
 
 @dataclass(frozen=True)
