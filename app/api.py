@@ -16,15 +16,18 @@ from typing import Any, TypeVar
 
 from app.config.model import Scalar
 from app.engine.errors import EngineError
-from app.engine.progress import PullProgress
-from app.engine.pull import image_present, pull_image
-from app.engine.spec import (
+from app.engine.gateway import Engine
+from app.engine.labels import (
     LABEL_DIGEST,
-    LABEL_INSTANCE,
     LABEL_MANAGED,
-    LABEL_STORE,
-    create_container,
+    LABEL_OWNER,
+    OWNER_API,
+    Owner,
+    instance_of,
+    is_managed,
+    owner,
 )
+from app.engine.progress import PullProgress
 from app.engine.spec import spec_from_values as _spec_from_values
 from app.fields.lists import join_list
 from app.inventory.rows import split_image
@@ -32,7 +35,6 @@ from app.metatype import INSTANCE_FACTORY_PID
 from app.orchestrator.events import Listener
 from app.orchestrator.service import Orchestrator
 
-LABEL_OWNER = "io.moorings.owner"
 A = TypeVar("A")
 B = TypeVar("B")
 
@@ -243,34 +245,33 @@ class ContainerOrchestrationService:
 
     def list_container_ids(self) -> Future[list[str]]:
         return self._orch.call_engine(
-            lambda api: [c["Id"] for c in api.containers(all=True)], "listing containers")
+            lambda engine: [c["Id"] for c in engine.containers()], "listing containers")
 
     def list_container_descriptors(self) -> Future[list[ContainerInstanceDescriptor]]:
         store = self._orch.store_id
 
-        def run(api: Any) -> list[ContainerInstanceDescriptor]:
+        def run(engine: Engine) -> list[ContainerInstanceDescriptor]:
             out = []
-            for row in api.containers(all=True):
+            for row in engine.containers():
                 labels = row.get("Labels") or {}
                 image, tag = split_image(str(row.get("Image", "")))
                 ports = tuple(
                     ContainerPort(int(p.get("PrivatePort", 0)), int(p.get("PublicPort", 0)),
                                   str(p.get("Type", "tcp")), p.get("IP") or None)
                     for p in row.get("Ports") or [] if p.get("PublicPort"))
-                ours = labels.get(LABEL_STORE) == store
                 out.append(ContainerInstanceDescriptor(
                     id=row["Id"], name=(row.get("Names") or ["/"])[0].lstrip("/"),
                     image=image, tag=tag, state=ContainerState.from_engine(str(row["State"])),
                     engine_state=str(row["State"]), ports=ports,
-                    framework_managed=labels.get(LABEL_MANAGED) == "true",
-                    instance=labels.get(LABEL_INSTANCE) if ours else None))
+                    framework_managed=is_managed(labels),
+                    instance=instance_of(labels, store)))
             return out
         return self._orch.call_engine(run, "listing containers")
 
     def list_image_descriptors(self) -> Future[list[ImageInstanceDescriptor]]:
-        def run(api: Any) -> list[ImageInstanceDescriptor]:
+        def run(engine: Engine) -> list[ImageInstanceDescriptor]:
             out = []
-            for img in api.images():
+            for img in engine.images():
                 tags = img.get("RepoTags") or ["<none>:<none>"]
                 for ref in tags:
                     name, tag = split_image(ref)
@@ -281,8 +282,8 @@ class ContainerOrchestrationService:
         return self._orch.call_engine(run, "listing images")
 
     def get_container_id_by_name(self, name: str) -> Future[str | None]:
-        def run(api: Any) -> str | None:
-            for row in api.containers(all=True, filters={"name": f"^/{name}$"}):
+        def run(engine: Engine) -> str | None:
+            for row in engine.containers(name=name):
                 return str(row["Id"])
             return None
         return self._orch.call_engine(run, f"looking up {name}")
@@ -310,31 +311,32 @@ class ContainerOrchestrationService:
         container of that name is left alone and the future fails with a sentence.
         """
         component = self._orch.repository.catalog.by_pid(INSTANCE_FACTORY_PID)
+        store = self._orch.store_id
         values: dict[str, Scalar] = {}
         for role, value in config.to_role_values().items():
             desc = component.find_by_role(role)
             if desc is not None:
                 values[desc.id] = value
         spec = _spec_from_values(component, config.name, values)
-        labels = {LABEL_MANAGED: "true", LABEL_OWNER: "api", LABEL_DIGEST: spec.digest}
+        labels = {LABEL_MANAGED: "true", LABEL_OWNER: OWNER_API, LABEL_DIGEST: spec.digest}
 
-        def prepare(api: Any) -> str | None:
-            for row in api.containers(all=True, filters={"name": f"^/{config.name}$"}):
+        def prepare(engine: Engine) -> str | None:
+            for row in engine.containers(name=config.name):
                 row_labels = row.get("Labels") or {}
-                if row_labels.get(LABEL_OWNER) != "api":
+                if owner(row_labels, store) is not Owner.API:
                     raise EngineError(f"a container named {config.name} already exists and was "
                                       "not created through this API; it is left alone.",
                                       kind="conflict")
                 if row_labels.get(LABEL_DIGEST) == spec.digest:
                     if row["State"] != "running":
-                        api.start(row["Id"])
+                        engine.start(row["Id"], config.name)
                     return str(row["Id"])
-                api.remove_container(row["Id"], force=True)
+                engine.remove(row["Id"], name=config.name)
             return None
 
-        def create(api: Any) -> str:
-            cid = create_container(api, spec, "", labels=labels)
-            api.start(cid)
+        def create(engine: Engine) -> str:
+            cid = engine.create(spec, "", labels=labels)
+            engine.start(cid, config.name)
             return cid
 
         auth = spec.credentials.auth_config() if spec.credentials else None
@@ -370,33 +372,32 @@ class ContainerOrchestrationService:
         return self._orch.retry_instance(name)
 
     def delete_image(self, image_id: str) -> Future[None]:
-        def run(api: Any) -> None:
-            api.remove_image(image_id)
-        return self._orch.call_engine(run, f"removing image {image_id[:19]}")
+        return self._orch.call_engine(lambda engine: engine.remove_image(image_id),
+                                      f"removing image {image_id[:19]}")
 
     def _by_id(self, container_id: str, what: str) -> Future[None]:
         store = self._orch.store_id
 
-        def find(api: Any) -> tuple[str | None, str]:
-            info = api.inspect_container(container_id)
+        def find(engine: Engine) -> tuple[str | None, str]:
+            info = engine.inspect(container_id)
             labels = info.get("Config", {}).get("Labels") or {}
-            instance = labels.get(LABEL_INSTANCE) if labels.get(LABEL_STORE) == store else None
-            return instance, str(info["Id"])
+            return instance_of(labels, store), str(info["Id"])
 
-        def direct(api: Any, cid: str) -> None:
+        def direct(engine: Engine, cid: str) -> None:
             if what == "start":
-                api.start(cid)
+                engine.start(cid)
             elif what == "stop":
-                api.stop(cid, timeout=10)
+                engine.stop(cid)
             else:
-                api.remove_container(cid, force=True)
+                engine.remove(cid)
 
         found = self._orch.call_engine(find, f"finding container {container_id[:12]}")
 
         def act(found_value: tuple[str | None, str]) -> Future[None]:
             instance, cid = found_value
             if instance is None:
-                return self._orch.call_engine(lambda api: direct(api, cid), f"{what} {cid[:12]}")
+                return self._orch.call_engine(lambda engine: direct(engine, cid),
+                                              f"{what} {cid[:12]}")
             if what == "start":
                 return self._orch.start_container(instance)
             if what == "stop":
@@ -444,6 +445,4 @@ __all__ = [
     "ImageConfiguration",
     "ImageInstanceDescriptor",
     "PasswordRegistryCredentials",
-    "image_present",
-    "pull_image",
 ]

@@ -19,6 +19,7 @@ from app import threadguard as guard
 from app.config.repository import ConfigRepository
 from app.config.store import ConfigStore
 from app.engine.errors import EngineError
+from app.engine.times import parse_rfc3339
 from app.inventory.feed import (
     FeedState,
     ImagesChanged,
@@ -35,7 +36,6 @@ from app.inventory.rows import (
     exit_code_from_status,
     health_from_status,
     image_rows,
-    parse_rfc3339,
     row_from_listing,
     split_image,
 )

@@ -14,7 +14,7 @@ from harness import TestEnv, registry_pull_count, wait_for_pull_count
 from orchestration import SLEEPER, instance_values, registry_values, running
 from slow_registry import SlowRegistry
 
-from app.engine.spec import LABEL_DIGEST, LABEL_INSTANCE
+from app.engine.labels import LABEL_DIGEST, LABEL_INSTANCE
 from app.errors import ConfigError
 from app.orchestrator.events import PullProgressed
 from app.orchestrator.state import Phase

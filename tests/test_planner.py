@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from app.config.model import default_values
-from app.engine.spec import (
-    LABEL_DIGEST,
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_STORE,
-    spec_from_values,
-)
+from app.engine.labels import LABEL_DIGEST, LABEL_INSTANCE, LABEL_MANAGED, LABEL_STORE
+from app.engine.spec import spec_from_values
 from app.metatype import INSTANCE_FACTORY_PID, load_catalog
 from app.orchestrator.planner import Desired, Kind, Observed, plan
 

@@ -8,15 +8,8 @@ from collections.abc import Mapping
 import pytest
 
 from app.config.model import Scalar
-from app.engine.spec import (
-    LABEL_DIGEST,
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_STORE,
-    RegistryCredentials,
-    container_labels,
-    spec_from_values,
-)
+from app.engine.labels import LABEL_DIGEST, LABEL_INSTANCE, LABEL_MANAGED, LABEL_STORE
+from app.engine.spec import RegistryCredentials, container_labels, spec_from_values
 from app.errors import ConfigError
 from app.metatype import INSTANCE_FACTORY_PID, ComponentDescriptor, load_catalog
 

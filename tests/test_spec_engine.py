@@ -15,15 +15,8 @@ import pytest
 from harness import TEST_PREFIX, TestEnv
 
 from app.config.model import Scalar
-from app.engine.spec import (
-    LABEL_DIGEST,
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_STORE,
-    ContainerSpec,
-    create_container,
-    spec_from_values,
-)
+from app.engine.labels import LABEL_DIGEST, LABEL_INSTANCE, LABEL_MANAGED, LABEL_STORE
+from app.engine.spec import ContainerSpec, create_container, spec_from_values
 from app.metatype import INSTANCE_FACTORY_PID, load_catalog
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]

@@ -510,3 +510,19 @@ def _fallback(text: str, ctx: _Context) -> EngineError:
     if not detail:
         return EngineError(f"{ctx.action} failed", ENGINE)
     return EngineError(f"{ctx.action} failed: {detail}", ENGINE)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the engine cannot be reached (as opposed to refusing a request):
+    a raw SDK or socket exception, or an EngineError of kind ``unreachable`` from a verb of
+    the gateway (a pull's ``unreachable`` may be the registry's: ask the engine to tell)."""
+    if isinstance(exc, EngineError):
+        return exc.kind == UNREACHABLE
+    if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError,
+                        FileNotFoundError, PermissionError)):
+        return True
+    if isinstance(exc, docker.errors.DockerException) and not isinstance(
+            exc, docker.errors.APIError):
+        text = str(exc).lower()
+        return "connection" in text or "socket" in text or "no such file" in text
+    return False

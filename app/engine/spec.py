@@ -13,6 +13,7 @@ import docker
 from docker.types import DeviceRequest, LogConfig
 
 from app.config.model import Scalar, validate
+from app.engine.labels import LABEL_DIGEST, LABEL_INSTANCE, LABEL_MANAGED, LABEL_STORE
 from app.errors import ConfigError, FieldError, SyntaxProblem
 from app.fields import devices as device_fields
 from app.fields import env as env_fields
@@ -20,11 +21,6 @@ from app.fields import limits, names, ports, volumes
 from app.fields import logging as logger_fields
 from app.fields.lists import split_list
 from app.metatype import ComponentDescriptor, FieldDescriptor
-
-LABEL_MANAGED = "io.moorings.managed"
-LABEL_INSTANCE = "io.moorings.instance"
-LABEL_DIGEST = "io.moorings.config-digest"
-LABEL_STORE = "io.moorings.store"
 
 # Docker's own default tag, used when the descriptor has no tag field at all.
 DEFAULT_TAG = "latest"

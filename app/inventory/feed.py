@@ -14,23 +14,20 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-import docker.errors
-
-from app.engine.errors import CONFLICT, NOT_FOUND, EngineError, engine_error
+from app.engine.errors import CONFLICT, EngineError, engine_error, is_unreachable
+from app.engine.gateway import Engine
+from app.engine.times import parse_rfc3339
 from app.inventory.rows import (
-    HEX_ID,
     ContainerRow,
     ImageRow,
     changed_fields,
-    container_name,
     image_rows,
     ownership,
-    parse_rfc3339,
     row_from_listing,
     split_image,
 )
 from app.orchestrator.events import ConnectionChanged, ContainerEvent, Event
-from app.orchestrator.service import STOP_TIMEOUT_S, Orchestrator
+from app.orchestrator.service import Orchestrator
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -187,7 +184,7 @@ class Inventory:
         self._started = False
         self._stopping = threading.Event()
         # Worker-thread state.
-        self._api: Any = None
+        self._api: Engine | None = None
         self._connected = False
         self._loaded = False
         self._synced_at = 0.0
@@ -314,15 +311,11 @@ class Inventory:
         except RuntimeError:  # shut down between the check and the submit
             _settle(future, EngineError("the inventory has stopped"))
 
-    def _action_client(self) -> Any:
+    def _action_client(self) -> Engine:
         conn = self._orch.connection()
         if not conn.connected:
             raise EngineError(f"the engine is not connected: {conn.reason or 'not yet'}")
-        try:
-            return self._orch.target().api_client(timeout=LISTING_TIMEOUT_S)
-        except Exception as exc:
-            raise engine_error(exc, action="connecting to the engine",
-                               engine=self._orch.target().url) from exc
+        return Engine.open(self._orch.target(), timeout=LISTING_TIMEOUT_S)
 
     def _container_action(self, cid: str, verb: str) -> Future[None]:
         future = self._new_future()
@@ -333,16 +326,10 @@ class Inventory:
     def _do_container_action(self, cid: str, verb: str, future: Future[None]) -> None:
         """On the action thread: an instance's container goes through the orchestrator, so that
         a person's stop is remembered and Moorings does not fight it; others go to the engine."""
-        target = self._orch.target()
-        api = self._action_client()
-        name = cid[:12]
+        engine = self._action_client()
         try:
-            try:
-                info = api.inspect_container(cid)
-            except Exception as exc:
-                raise engine_error(exc, action=f"finding the container {name}",
-                                   engine=target.url) from exc
-            name = str(info.get("Name") or name).lstrip("/")
+            info = engine.inspect(cid)
+            name = str(info.get("Name") or cid[:12]).lstrip("/")
             labels = (info.get("Config") or {}).get("Labels") or {}
             _, instance = ownership(labels, self._orch.store_id)
             if instance is not None:
@@ -355,85 +342,21 @@ class Inventory:
                 _chain(calls[verb](instance), future)
                 return
             full_id = str(info.get("Id") or cid)
-            state = str((info.get("State") or {}).get("Status") or "")
-            doing = {"start": "starting", "stop": "stopping", "restart": "restarting",
-                     "remove": "removing"}[verb]
-            try:
-                self._engine_action(api, full_id, verb, state)
-            except docker.errors.NotFound as exc:
-                raise EngineError(f"there is no container {name} any more", NOT_FOUND) from exc
-            except Exception as exc:
-                raise engine_error(exc, action=f"{doing} the container {name}",
-                                   engine=target.url) from exc
+            verbs: dict[str, Callable[..., None]] = {
+                "start": engine.start, "stop": engine.stop, "restart": engine.restart,
+                "remove": engine.remove}
+            verbs[verb](full_id, name=name)
             _settle(future)
         finally:
-            api.close()
-
-    @staticmethod
-    def _engine_action(api: Any, cid: str, verb: str, state: str) -> None:
-        if verb == "start":
-            # A paused container cannot be started; what the person wants is it running.
-            if state == "paused":
-                api.unpause(cid)
-            else:
-                api.start(cid)
-        elif verb == "stop":
-            api.stop(cid, timeout=STOP_TIMEOUT_S)
-        elif verb == "restart":
-            api.restart(cid, timeout=STOP_TIMEOUT_S)
-        elif verb == "remove":
-            # A graceful stop first (SIGTERM, then the timeout), as a person's stop would be;
-            # force only for what restarted in between.
-            if state in ("running", "restarting", "paused"):
-                try:
-                    api.stop(cid, timeout=STOP_TIMEOUT_S)
-                except docker.errors.NotFound:
-                    return
-            try:
-                api.remove_container(cid, force=True)
-            except docker.errors.APIError as exc:
-                if "already in progress" not in str(exc.explanation or ""):
-                    raise
+            engine.close()
 
     def _do_remove_image(self, ref: str, future: Future[None]) -> None:
-        target = self._orch.target()
-        api = self._action_client()
+        engine = self._action_client()
         try:
-            try:
-                info = api.inspect_image(ref)
-            except docker.errors.NotFound as exc:
-                raise EngineError(f"there is no image {ref} on this host", NOT_FOUND) from exc
-            except Exception as exc:
-                raise engine_error(exc, action=f"finding the image {ref}",
-                                   engine=target.url) from exc
-            iid = str(info.get("Id") or "")
-            tags = [t for t in info.get("RepoTags") or [] if t != "<none>:<none>"]
-            by_tag = "@" not in ref and not HEX_ID.fullmatch(ref)
-            # Removing one of several tags only untags: the image (and its containers) stay.
-            deletes_image = not by_tag or len(tags) <= 1
-            if deletes_image:
-                try:
-                    listing = api.containers(all=True)
-                except Exception as exc:
-                    raise engine_error(exc, action="listing the containers",
-                                       engine=target.url) from exc
-                users = sorted(container_name(c.get("Names"), str(c.get("Id", "")))
-                               for c in listing if c.get("ImageID") == iid)
-                if users:
-                    which = (f"the container {users[0]}" if len(users) == 1
-                             else "the containers " + ", ".join(users))
-                    them = "it" if len(users) == 1 else "them"
-                    raise EngineError(f"the image {ref} is used by {which}; remove {them} "
-                                      "first", CONFLICT)
-            try:
-                api.remove_image(ref)
-            except Exception as exc:
-                raise engine_error(exc, action=f"removing the image {ref}",
-                                   reference=ref if by_tag else None,
-                                   engine=target.url) from exc
+            engine.remove_image(ref)
             _settle(future)
         finally:
-            api.close()
+            engine.close()
             # No container event tells the feed about an image: list the images again.
             if not self._stopping.is_set():
                 self._queue.put(_Task(self._refresh_images))
@@ -545,23 +468,20 @@ class Inventory:
         if future is not None:
             _settle(future)
 
-    def _client(self) -> Any:
+    def _client(self) -> Engine:
         if not self._connected:
             conn = self._orch.connection()
             raise EngineError(f"the engine is not connected: {conn.reason or 'not yet'}")
         if self._api is None:
             # The orchestrator's target: the engine it is connected to now (the service
             # settings may have changed since our last client).
-            self._api = self._orch.target().api_client(timeout=LISTING_TIMEOUT_S)
+            self._api = Engine.open(self._orch.target(), timeout=LISTING_TIMEOUT_S)
         return self._api
 
     def _close_client(self) -> None:
         api, self._api = self._api, None
         if api is not None:
-            try:
-                api.close()
-            except Exception:
-                log.debug("closing the inventory's engine client failed", exc_info=True)
+            api.close()
 
     # -- connection ---------------------------------------------------------------------
     def _first_load(self) -> None:
@@ -618,7 +538,7 @@ class Inventory:
         try:
             api = self._client()
             started_at = time.time()
-            containers = api.containers(all=True)
+            containers = api.containers()
             images = api.images()
         except Exception as exc:
             raise self._listing_failed(exc, "listing the containers") from exc
@@ -787,13 +707,13 @@ class Inventory:
         for start in range(0, len(touched), FILL_IN_CHUNK):
             chunk = touched[start:start + FILL_IN_CHUNK]
             try:
-                found = self._client().containers(all=True, filters={"id": chunk})
-            except docker.errors.APIError:
+                found = self._client().containers(ids=chunk)
+            except EngineError as exc:
+                if is_unreachable(exc):  # the engine went away: marked stale
+                    self._listing_failed(exc, "listing a container")
+                    return
                 log.debug("listing %d containers failed", len(chunk), exc_info=True)
                 continue
-            except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
-                self._listing_failed(exc, "listing a container")
-                return
             by_id = {str(c.get("Id", "")): c for c in found}
             for cid in chunk:
                 item = by_id.get(cid)
@@ -819,11 +739,11 @@ class Inventory:
             return
         try:
             self._raw_images = list(self._client().images())
-        except docker.errors.APIError:
+        except EngineError as exc:
+            if is_unreachable(exc):  # the engine went away: marked stale
+                self._listing_failed(exc, "listing the images")
+                return
             log.debug("listing images failed", exc_info=True)
-        except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
-            self._listing_failed(exc, "listing the images")
-            return
         self._publish_images()
 
     def _publish_images(self) -> None:
@@ -847,12 +767,11 @@ class Inventory:
         if row is None or row.started is not None:
             return
         try:
-            info = self._client().inspect_container(cid)
-        except docker.errors.APIError:
-            return  # gone meanwhile: its destroy event is on its way
-        except Exception as exc:  # noqa: BLE001 - the engine went away: marked stale
-            self._listing_failed(exc, "inspecting a container")
-            return
+            info = self._client().inspect(cid)
+        except EngineError as exc:
+            if is_unreachable(exc):  # the engine went away: marked stale
+                self._listing_failed(exc, "inspecting a container")
+            return  # or gone meanwhile: its destroy event is on its way
         started = parse_rfc3339(str((info.get("State") or {}).get("StartedAt") or ""))
         now = self.row(cid)
         if now is not None and now.started is None and started is not None:

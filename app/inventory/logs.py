@@ -16,8 +16,8 @@ from docker.types.daemon import CancellableStream
 from app.config.atomic import atomic_write
 from app.engine.errors import explain
 from app.engine.hosts import EngineTarget
+from app.engine.times import parse_rfc3339
 from app.fields.logging import READABLE_DRIVERS
-from app.inventory.rows import parse_rfc3339
 from app.orchestrator.service import Orchestrator
 
 log = logging.getLogger(__name__)

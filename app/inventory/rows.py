@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.engine.spec import LABEL_INSTANCE, LABEL_MANAGED, LABEL_STORE
+from app.engine.gateway import HEX_ID, container_name
+from app.engine.labels import instance_of, is_managed
 
 NONE = "<none>"
 
@@ -84,7 +84,6 @@ class ImageRow:
 # ---------------------------------------------------------------- image references
 
 # A bare image id (what a listing shows when the tag the container was made from is gone).
-HEX_ID = re.compile(r"(sha256:)?[0-9a-f]{12,64}")
 
 
 def split_image(reference: str) -> tuple[str, str]:
@@ -147,48 +146,12 @@ def state_from_status(status: str) -> str:
 
 # ---------------------------------------------------------------- time stamps
 
-_RFC3339 = re.compile(
-    r"(\d{4})-(\d\d)-(\d\d)[Tt ](\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|z|[+-]\d\d:?\d\d)?")
-
-
-def parse_rfc3339(text: str) -> float | None:
-    """Epoch seconds of the engine's RFC 3339 time (nanoseconds allowed; Python 3.10's
-    fromisoformat takes neither ``Z`` nor nine digits). None for the engine's zero time
-    (``0001-01-01T00:00:00Z``: never happened) or text that is no time."""
-    m = _RFC3339.match(text.strip())
-    if not m:
-        return None
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
-    if year <= 1:
-        return None
-    epoch = float(calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)))
-    if m.group(7):
-        epoch += float("0." + m.group(7))
-    zone = m.group(8)
-    if zone and zone not in ("Z", "z"):
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        epoch -= sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
-    return epoch
-
-
 # ---------------------------------------------------------------- rows from the engine
-
-
-def container_name(names: Iterable[str] | None, fallback: str) -> str:
-    """The container's own name (legacy links add ``/other/alias`` names: skip those)."""
-    listed = [n.lstrip("/") for n in names or []]
-    for name in listed:
-        if "/" not in name:
-            return name
-    return listed[0] if listed else fallback[:12]
 
 
 def ownership(labels: Mapping[str, str], store_id: str) -> tuple[bool, str | None]:
     """(managed by some Moorings, the instance if it is one of this store's)."""
-    managed = labels.get(LABEL_MANAGED) == "true"
-    ours = managed and labels.get(LABEL_STORE) == store_id
-    return managed, (labels.get(LABEL_INSTANCE) or None) if ours else None
+    return is_managed(labels), instance_of(labels, store_id)
 
 
 def ports_from_listing(raw: Iterable[Mapping[str, Any]] | None) -> tuple[PortInfo, ...]:

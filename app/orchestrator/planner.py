@@ -10,13 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from app.engine.spec import (
-    LABEL_DIGEST,
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_STORE,
-    ContainerSpec,
-)
+from app.engine.labels import LABEL_DIGEST, LABEL_INSTANCE, is_managed, is_ours
+from app.engine.spec import ContainerSpec
 
 
 @dataclass(frozen=True)
@@ -43,9 +38,7 @@ class Observed:
         return self.state in ("running", "restarting", "paused")
 
     def owned_by(self, store_id: str) -> bool:
-        return (self.labels.get(LABEL_MANAGED) == "true"
-                and self.labels.get(LABEL_STORE) == store_id
-                and bool(self.labels.get(LABEL_INSTANCE)))
+        return is_ours(self.labels, store_id)
 
     @property
     def instance(self) -> str | None:
@@ -128,7 +121,7 @@ def _plan_one(
         if not d.enabled:
             # Not ours and we do not want a container: nothing to say, nothing to touch.
             return [Action(Kind.DISABLED, d.name)]
-        who = ("another Moorings configuration" if same_name.labels.get(LABEL_MANAGED) == "true"
+        who = ("another Moorings configuration" if is_managed(same_name.labels)
                else "something other than Moorings")
         return [Action(
             Kind.CONFLICT, d.name, same_name, d.spec,

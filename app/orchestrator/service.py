@@ -1,68 +1,46 @@
-"""The orchestration service: one reconcile thread that makes the engine match the stored instances.
+"""The orchestration service: the public face of the orchestrator, and where its rooms are built.
 
-Every public method returns at once (a Future or a snapshot). The reconcile thread plans and
-dispatches; what waits on the engine for long (creating and starting, stopping, removing) runs on
-step workers side by side, and pulls on pull workers, so a person's request is never queued
-behind a batch. Listeners receive typed events on those threads.
+Every public method returns at once (a Future or a snapshot). One reconcile thread plans and
+dispatches (loop.py, reconcile.py); what waits on the engine runs on step and pull workers
+(executor.py, pulls.py, steps.py); the board alone publishes states (board.py); the link owns the
+connection (link.py); engine events are interpreted in interpret.py; another program's saves are
+noticed by config_watch.py. Listeners receive typed events on those threads.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
-import queue
-import threading
-import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-import docker.errors
-import requests.exceptions
-
-from app import threadguard as guard
 from app.config.model import Scalar
 from app.config.repository import Changes, ConfigRepository, InstanceConfig
-from app.engine.errors import EngineError, engine_error, explain
+from app.engine.errors import EngineError, engine_error
+from app.engine.gateway import Engine, EngineFactory, open_engine
 from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
-from app.engine.pull import PullError, image_present, pull_image
-from app.engine.spec import (
-    LABEL_INSTANCE,
-    LABEL_MANAGED,
-    LABEL_STORE,
-    ContainerSpec,
-    create_container,
-    spec_from_values,
-)
-from app.engine.watcher import EventWatcher
-from app.errors import ConfigError
-from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID
-from app.orchestrator.commands import (
-    PRIORITY_API,
-    PRIORITY_ENGINE,
-    PRIORITY_PERSON,
-    PRIORITY_SHUTDOWN,
-    Command,
-)
+from app.metatype import INSTANCE_FACTORY_PID
+from app.orchestrator.board import StatusBoard
+from app.orchestrator.commands import PRIORITY_API, PRIORITY_PERSON
 from app.orchestrator.config_watch import ConfigWatcher
+from app.orchestrator.context import Context
 from app.orchestrator.events import (
     ConnectionChanged,
-    ContainerEvent,
     Event,
     EventHub,
     InstanceAdded,
     InstanceChanged,
-    InstanceRemoved,
     Listener,
-    PullProgressed,
     StateChanged,
 )
 from app.orchestrator.history import History, HistoryEntry
-from app.orchestrator.planner import Action, Desired, Kind, Observed, plan
-from app.orchestrator.runs import PullTask, Run, Runs
+from app.orchestrator.interpret import EventInterpreter
+from app.orchestrator.link import EngineLink
+from app.orchestrator.loop import CommandLoop, Later, stopped_error
+from app.orchestrator.reconcile import Reconciler
+from app.orchestrator.runs import Runs
 from app.orchestrator.runtime import RuntimeState, store_id
 from app.orchestrator.state import InstanceStatus, Phase
 from app.orchestrator.steps import StepPool
@@ -70,204 +48,123 @@ from app.orchestrator.steps import StepPool
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-STOP_TIMEOUT_S = 10
-UNLIMITED_BACKOFF_CAP_S = 600.0
-UNLIMITED_MIN_INTERVAL_S = 1.0
-RECONNECT_FIRST_S = 0.5
-RECONNECT_CAP_S = 30.0
 # Starts keep the engine's CPU busy (a quarter of a second each): a few side by side. Stops
 # and removals mostly wait for a process to end (up to the stop timeout): many side by side.
 START_WORKERS = 4
 REMOVE_WORKERS = 16
-EXPECTED_EVENT_WINDOW_S = 60.0
-# An engine's shutdown stops containers for up to its stop timeout before the stream ends.
-SHUTDOWN_STOP_WINDOW_S = 60.0
-
-
-class EngineUnavailable(EngineError):
-    """The engine cannot be reached now; the service keeps trying by itself."""
-
-
-class _StartFailed(Exception):
-    """The container was created but did not start; it is left Created for the next attempt."""
-
-    def __init__(self, container_id: str, cause: BaseException) -> None:
-        super().__init__(str(cause))
-        self.container_id = container_id
-        self.cause = cause
-
-
-class _Later:
-    """A request's result that comes once the instance's steps are done."""
-
-    def __init__(self, future: Future[Any]) -> None:
-        self.future = future
-
-
-def _period(sentence: str) -> str:
-    sentence = sentence.strip()
-    return sentence if sentence.endswith((".", "!", "?")) else sentence + "."
-
-
-def _is_connection_error(exc: BaseException) -> bool:
-    if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError,
-                        FileNotFoundError, PermissionError)):
-        return True
-    if isinstance(exc, docker.errors.DockerException) and not isinstance(
-            exc, docker.errors.APIError):
-        text = str(exc).lower()
-        return "connection" in text or "socket" in text or "no such file" in text
-    return False
-
-
-def _engine_time(text: object) -> float | None:
-    """The engine's RFC 3339 time (nanoseconds, Z) as a Unix time; None for its zero time."""
-    if not isinstance(text, str) or not text or text.startswith("0001-"):
-        return None
-    head, dot, rest = text.partition(".")
-    zone = ""
-    if dot:
-        digits = rest
-        for mark in ("Z", "+", "-"):
-            if mark in digits:
-                digits, _, offset = digits.partition(mark)
-                zone = "+00:00" if mark == "Z" else mark + offset
-                break
-        text = f"{head}.{digits[:6].ljust(6, '0')}{zone}"
-    elif text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
-        return None
-
-
-def _chain(source: Future[Any], target: Future[Any]) -> None:
-    def copy(done: Future[Any]) -> None:
-        if target.done():
-            return
-        error = done.exception()
-        if error is not None:
-            target.set_exception(error)
-        else:
-            target.set_result(done.result())
-    source.add_done_callback(copy)
+PULL_WORKERS = 2
 
 
 class Orchestrator:
     """Reconciles desired state (the repository) against observed state (labelled containers).
 
     One reconcile at a time, on one thread; a person's requests are served before routine
-    passes. Apply, restore at launch, reconnect, a configuration saved by another process and the
-    periodic pass all go through :meth:`_reconcile`.
+    passes. ``engines`` opens a connection to an engine (injectable: the fake-engine tests).
     """
 
     def __init__(self, repo: ConfigRepository, *, periodic_interval_s: float = 30.0,
-                 store_folder: Path | None = None, config_poll_s: float = 1.0) -> None:
-        self._repo = repo
+                 store_folder: Path | None = None, config_poll_s: float = 1.0,
+                 engines: EngineFactory = open_engine) -> None:
         folder = store_folder or repo.store.folder
-        self._store_id = store_id(folder)
-        self._runtime = RuntimeState(folder)
-        self._hub = EventHub()
-        self._history = History(folder, repo.instance_names())
+        hub = EventHub()
+        board = StatusBoard(hub, History(folder, repo.instance_names()))
+        runs = Runs()
+        runtime = RuntimeState(folder)
+        loop = CommandLoop("moorings-reconcile", self._on_loop_exit)
+        link = EngineLink(repo, hub, loop, engines, on_connected=self._on_connected,
+                          on_waiting=lambda reason: self._reconciler.mark_waiting(reason),
+                          on_losing=lambda: self._ctx.events.revoke_shutdown_stops(),
+                          on_event=lambda raw: self._ctx.events.on_event_thread(raw),
+                          on_target=self._on_target)
+        sid = store_id(folder)
+        events = EventInterpreter(
+            sid, repo, hub, loop, board, runs, runtime,
+            reconcile=lambda only, trigger: self._reconciler.reconcile(only, trigger),
+            inspect_run=lambda cid: self._reconciler.executor.inspect_run(cid))
+        self._ctx = Context(
+            repo=repo, store_id=sid, hub=hub, board=board, runs=runs, runtime=runtime,
+            loop=loop, link=link, events=events,
+            starts=StepPool("moorings-start", START_WORKERS, lambda: self._ctx.open_engine()),
+            removals=StepPool("moorings-remove", REMOVE_WORKERS,
+                              lambda: self._ctx.open_engine()),
+            pulls=ThreadPoolExecutor(max_workers=PULL_WORKERS, thread_name_prefix="moorings-pull"),
+            engines=engines)
+        self._reconciler = Reconciler(self._ctx)
+        self._executor = self._reconciler.executor
         self._periodic_s = periodic_interval_s
-        self._queue: queue.PriorityQueue[Command] = queue.PriorityQueue()
-        self._thread = threading.Thread(target=self._run, name="moorings-reconcile", daemon=True)
-        self._pull_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="moorings-pull")
-        self._starts = StepPool("moorings-start", START_WORKERS, self._new_client)
-        self._removals = StepPool("moorings-remove", REMOVE_WORKERS, self._new_client)
         self._config_watch = ConfigWatcher(repo, self._on_config_changed_thread, config_poll_s)
-        self._status_lock = threading.Lock()
-        self._statuses: dict[str, InstanceStatus] = {}
-        self._connection = ConnectionChanged(False, "", "not connected yet")
-        self._target = EngineTarget()
-        # Reconcile-thread state (touched only on that thread).
-        self._api: Any = None
-        self._watcher: EventWatcher | None = None
-        self._last_event_time: float | None = None
-        self._timers: list[tuple[float, str]] = []
-        self._reconnect_delay = RECONNECT_FIRST_S
-        self._runs = Runs()
-        self._expected: dict[str, float] = {}
-        self._first_pass_done = False
-        self._image_cache: set[str] | None = None
-        self._stopping = threading.Event()
         self._started = False
 
     # ------------------------------------------------------------------ public, any thread
     @property
     def repository(self) -> ConfigRepository:
-        return self._repo
+        return self._ctx.repo
 
     @property
     def store_id(self) -> str:
-        return self._store_id
+        return self._ctx.store_id
 
     def add_listener(self, listener: Listener) -> None:
-        self._hub.add(listener)
+        self._ctx.hub.add(listener)
 
     def remove_listener(self, listener: Listener) -> None:
-        self._hub.remove(listener)
+        self._ctx.hub.remove(listener)
 
     def connection(self) -> ConnectionChanged:
-        return self._connection
+        return self._ctx.link.connection
 
     def target(self) -> EngineTarget:
         """How the engine is reached now (changes when the service settings change)."""
-        return self._target
+        return self._ctx.link.target
 
     def status(self, name: str) -> InstanceStatus | None:
-        with self._status_lock:
-            return self._statuses.get(name)
+        return self._ctx.board.get(name)
 
     def statuses(self) -> dict[str, InstanceStatus]:
-        with self._status_lock:
-            return dict(self._statuses)
+        return self._ctx.board.all()
 
     def history(self, name: str) -> list[HistoryEntry]:
-        return self._history.entries(name)
+        return self._ctx.board.history.entries(name)
 
     def start(self) -> None:
         """Start the threads; the first pass restores every enabled instance."""
         if self._started:
             return
         self._started = True
-        for inst in self._repo.instances():
-            self._set_status(self._initial_status(inst.name), record=False)
-        self._thread.start()
+        for name in self._ctx.repo.instance_names():
+            self._ctx.board.set(self._initial_status(name), record=False)
+        self._ctx.loop.start()
         self._config_watch.start()
-        self._submit(self._connect, PRIORITY_PERSON, "connect")
+        self._submit(self._first_connect, PRIORITY_PERSON, "connect")
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the service's threads and leave every container as it is."""
-        if not self._started or self._stopping.is_set():
+        ctx = self._ctx
+        if not self._started or ctx.loop.stopping.is_set():
             return
-        self._stopping.set()
         self._config_watch.stop()
-        for _, run in self._runs.items():
+        for _, run in ctx.runs.items():
             if run.pull is not None:
                 run.pull.cancel.set()
-        self._queue.put(Command(lambda: None, PRIORITY_SHUTDOWN, "shutdown"))
-        self._thread.join(timeout)
-        self._pull_pool.shutdown(wait=False, cancel_futures=True)
-        self._starts.shutdown()
-        self._removals.shutdown()
-        stopped = EngineError("the orchestrator has stopped")
-        for _, run in self._runs.items():
-            run.abandon(stopped)
+        ctx.loop.stop(timeout)
+        ctx.pulls.shutdown(wait=False, cancel_futures=True)
+        ctx.starts.shutdown()
+        ctx.removals.shutdown()
+        for _, run in ctx.runs.items():
+            run.abandon(stopped_error())
 
     # Requests. Each returns a Future settled once the request's steps are done.
     def reconcile(self, names: list[str] | None = None) -> Future[None]:
         only = frozenset(names) if names is not None else None
-        return self._submit(lambda: self._reconcile(only, "request"), PRIORITY_PERSON,
-                            "reconcile")
+        return self._submit(lambda: self._reconciler.reconcile(only, "request"),
+                            PRIORITY_PERSON, "reconcile")
 
     def create_instance(self, name: str, values: Mapping[str, object] | None = None,
                         factory: str = INSTANCE_FACTORY_PID) -> Future[InstanceConfig]:
         def run() -> Any:
-            inst = self._repo.create_instance(name, factory, values)
+            inst = self._ctx.repo.create_instance(name, factory, values)
             self._added(name, "the instance was created")
-            return self._fresh_run(name, "apply", lambda: inst)
+            return self._fresh_run(name, lambda: inst)
         return self._submit(run, PRIORITY_PERSON, f"create {name}")
 
     def apply(self, name: str, values: Mapping[str, object] | None = None
@@ -277,991 +174,194 @@ class Orchestrator:
         An invalid configuration raises ConfigError in the future and changes nothing.
         """
         def run() -> Any:
-            inst = (self._repo.update_instance(name, values) if values is not None
-                    else self._repo.instance(name))
-            self._history.add(name, "applied", "the configuration was applied")
-            return self._fresh_run(name, "apply", lambda: inst)
+            repo = self._ctx.repo
+            inst = repo.update_instance(name, values) if values is not None \
+                else repo.instance(name)
+            self._ctx.board.note(name, "applied", "the configuration was applied")
+            return self._fresh_run(name, lambda: inst)
         return self._submit(run, PRIORITY_PERSON, f"apply {name}")
 
     def delete_instance(self, name: str) -> Future[None]:
         """Remove the instance's container (if ours) and then its configuration."""
         def run() -> Any:
-            self._repo.delete_instance(name)
-            self._runs[name].cancel_pull()
-            self._runtime.set_stopped(name, False)
-            self._reconcile(frozenset({name}), "delete")
-            return self._once_settled(name, lambda: self._forget_if_gone(name))
+            self._ctx.repo.delete_instance(name)
+            self._ctx.runs[name].cancel_pull()
+            self._ctx.runtime.set_stopped(name, False)
+            self._reconciler.reconcile(frozenset({name}), "delete")
+            return self._once_settled(name, lambda: self._executor.forget_if_gone(name))
         return self._submit(run, PRIORITY_PERSON, f"delete {name}")
 
     def update_service(self, values: Mapping[str, object]) -> Future[dict[str, Scalar]]:
         """Store the service settings; a new host or TLS setting reconnects and reconciles."""
         def run() -> dict[str, Scalar]:
-            stored = self._repo.update_service(values)
-            self._disconnect("the engine settings changed")
-            self._connect()
+            stored = self._ctx.repo.update_service(values)
+            self._ctx.link.disconnect("the engine settings changed")
+            self._ctx.link.connect()
             return stored
         return self._submit(run, PRIORITY_PERSON, "update service")
 
     def stop_container(self, name: str) -> Future[None]:
         """A person's stop: the container stays stopped until they start it or apply again."""
-        return self._submit(lambda: self._person_stop(name), PRIORITY_PERSON, f"stop {name}")
+        return self._submit(lambda: self._executor.person_stop(name, self._once_settled),
+                            PRIORITY_PERSON, f"stop {name}")
 
     def start_container(self, name: str) -> Future[None]:
         def run() -> Any:
-            self._history.add(name, "start", "a person asked to start the container")
-            return self._fresh_run(name, "apply", lambda: None)
+            self._ctx.board.note(name, "start", "a person asked to start the container")
+            return self._fresh_run(name, lambda: None)
         return self._submit(run, PRIORITY_PERSON, f"start {name}")
 
     def retry_instance(self, name: str) -> Future[None]:
         """A person's Retry after the instance gave up: fresh attempts with the stored values."""
         def run() -> Any:
-            self._history.add(name, "retry", "a person asked to try again")
-            return self._fresh_run(name, "apply", lambda: None)
+            self._ctx.board.note(name, "retry", "a person asked to try again")
+            return self._fresh_run(name, lambda: None)
         return self._submit(run, PRIORITY_PERSON, f"retry {name}")
 
     def restart_container(self, name: str) -> Future[None]:
-        return self._submit(lambda: self._person_restart(name), PRIORITY_PERSON,
-                            f"restart {name}")
+        return self._submit(lambda: self._executor.person_restart(name, self._once_settled),
+                            PRIORITY_PERSON, f"restart {name}")
 
     def run_pull(self, reference: str, auth: dict[str, str] | None, timeout_s: float,
                  on_progress: Callable[[PullProgress], None] | None, *,
                  always: bool = False) -> Future[None]:
         """Pull ``reference`` on a pull thread (skipped when present, unless ``always``)."""
-        target = self._target
+        target, engines = self._ctx.link.target, self._ctx.engines
 
         def run() -> None:
-            if not always:
-                api = target.api_client(timeout=60)
-                try:
-                    if image_present(api, reference):
-                        return
-                finally:
-                    api.close()
-            pull_image(target.api_client, reference, auth, timeout_s=timeout_s,
-                       on_progress=on_progress)
-        return self._pull_pool.submit(run)
+            engine = engines(target)
+            try:
+                if not always and engine.image_present(reference):
+                    return
+                engine.pull(reference, auth, timeout_s=timeout_s, on_progress=on_progress)
+            finally:
+                engine.close()
+        return self._ctx.pulls.submit(run)
 
-    def call_engine(self, fn: Callable[[Any], T], label: str = "engine call") -> Future[T]:
-        """Run ``fn(api)`` on the reconcile thread with the connected low-level client.
+    def call_engine(self, fn: Callable[[Engine], T], label: str = "engine call") -> Future[T]:
+        """Run ``fn(engine)`` on the reconcile thread with the connected engine.
 
         Engine failures reach the future as EngineError with a sentence for a person.
         """
         def run() -> T:
             try:
-                return self._engine(fn, label)
+                return self._ctx.link.call(fn, label)
             except EngineError:
                 raise
             except Exception as exc:
-                raise engine_error(exc, action=label, engine=self._target.url) from exc
+                raise engine_error(exc, action=label, engine=self._ctx.link.target.url) from exc
         return self._submit(run, PRIORITY_API, label)
 
     # ------------------------------------------------------------------ reconcile thread
     def _submit(self, fn: Callable[[], Any], priority: int, label: str) -> Future[Any]:
-        cmd = Command(fn, priority, label)
-        if self._stopping.is_set():
-            cmd.future.set_exception(EngineError("the orchestrator has stopped"))
-            return cmd.future
-        self._queue.put(cmd)
-        return cmd.future
+        return self._ctx.loop.submit(fn, priority, label)
 
-    def _run(self) -> None:
-        self._schedule(time.monotonic() + self._periodic_s, "periodic")
-        while not self._stopping.is_set():
-            timeout = None
-            if self._timers:
-                timeout = max(0.0, self._timers[0][0] - time.monotonic())
-            try:
-                cmd = self._queue.get(timeout=timeout)
-            except queue.Empty:
-                self._fire_timers()
-                continue
-            if self._stopping.is_set():
-                cmd.future.set_exception(EngineError("the orchestrator has stopped"))
-                break
-            if not cmd.future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = cmd.fn()
-            except BaseException as exc:  # every failure goes back to the caller's future
-                if not isinstance(exc, (ConfigError, EngineError)):
-                    log.exception("%s failed", cmd.label)
-                cmd.future.set_exception(exc)
-            else:
-                if isinstance(result, _Later):
-                    _chain(result.future, cmd.future)
-                else:
-                    cmd.future.set_result(result)
-            self._fire_timers()
-        self._shutdown_threads()
-        while True:
-            try:
-                pending = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if not pending.future.done():
-                pending.future.set_exception(EngineError("the orchestrator has stopped"))
+    def _on_loop_exit(self) -> None:
+        self._ctx.link.close()
 
-    def _shutdown_threads(self) -> None:
-        """Stop the event stream and close the client (the connection state is left as is)."""
-        if self._watcher is not None:
-            self._last_event_time = self._watcher.last_time
-            self._watcher.stop()
-            self._watcher = None
-        if self._api is not None:
-            try:
-                self._api.close()
-            except Exception:
-                log.debug("closing the engine client failed", exc_info=True)
-            self._api = None
+    def _first_connect(self) -> None:
+        self._schedule_periodic()
+        self._ctx.link.connect()
 
-    def _schedule(self, when: float, key: str) -> None:
-        heapq.heappush(self._timers, (when, key))
+    def _schedule_periodic(self) -> None:
+        def periodic() -> None:
+            self._schedule_periodic()
+            self._reconciler.reconcile(None, "periodic")
+        self._ctx.loop.schedule(self._periodic_s, "periodic", periodic)
 
-    def _fire_timers(self) -> None:
-        now = time.monotonic()
-        due: list[str] = []
-        while self._timers and self._timers[0][0] <= now:
-            due.append(heapq.heappop(self._timers)[1])
-        for key in dict.fromkeys(due):
-            try:
-                if key == "periodic":
-                    self._schedule(now + self._periodic_s, "periodic")
-                    self._reconcile(None, "periodic")
-                elif key == "reconnect":
-                    self._connect()
-                elif key.startswith("retry:"):
-                    name = key.split(":", 1)[1]
-                    run = self._runs.get(name)
-                    if run is not None and run.retry_at is not None \
-                            and run.retry_at <= time.time() + 0.05:
-                        run.retry_at = None
-                        self._reconcile(frozenset({name}), "retry")
-            except Exception:
-                log.exception("timer %s failed", key)
+    def _on_target(self, target: EngineTarget) -> None:
+        # New steps and pulls go to the engine the settings now name.
+        self._ctx.starts.reset_clients()
+        self._ctx.removals.reset_clients()
+        warning = target.security_warning()
+        if warning:
+            log.warning("%s", warning)
 
-    # -- requests' helpers ---------------------------------------------------------------
-    def _fresh_run(self, name: str, trigger: str, then: Callable[[], Any]) -> Any:
+    def _on_connected(self, trigger: str) -> None:
+        ctx = self._ctx
+        if trigger != "resubscribe":
+            # An engine that went away took its containers down with it: that is not their
+            # own exit, so bring them back.
+            for _, run in ctx.runs.items():
+                run.exited = False
+            host = ctx.link.target.url
+            for name in ctx.repo.instance_names():
+                ctx.board.note(name, trigger, "connected to the engine at " + host
+                               if trigger == "reconnect" else "restoring at launch")
+        self._reconciler.reconcile(None, "reconnect" if trigger == "resubscribe" else trigger)
+        if trigger == "restore":
+            ctx.runtime.set_loaded(ctx.repo.revision)
+
+    def _fresh_run(self, name: str, then: Callable[[], Any]) -> Any:
         """A person's apply, start or retry: fresh attempts, a stop no longer held, a pass."""
         self._reset(name)
-        self._reconcile(frozenset({name}), trigger)
+        self._reconciler.reconcile(frozenset({name}), "apply")
         return self._once_settled(name, then)
+
+    def _reset(self, name: str) -> None:
+        self._ctx.runs[name].reset()
+        self._ctx.runtime.set_stopped(name, False)
 
     def _once_settled(self, name: str, then: Callable[[], Any]) -> Any:
         """``then()`` now if the instance has no step in flight, else once its steps are done."""
-        run = self._runs.get(name)
+        run = self._ctx.runs.get(name)
         if run is None or run.step is None:
             return then()
         future: Future[Any] = Future()
         run.waiters.append((future, then))
-        return _Later(future)
-
-    def _forget_once_settled(self, name: str) -> None:
-        self._once_settled(name, lambda: self._forget_if_gone(name))
+        return Later(future)
 
     def _initial_status(self, name: str) -> InstanceStatus:
-        enabled = bool(self._repo.instance(name).values.get(self._enabled_id(), False))
-        if enabled:
+        if self._ctx.enabled(name):
             return InstanceStatus(name, Phase.WAITING_FOR_ENGINE, "connecting to the engine")
         return InstanceStatus(name, Phase.DISABLED)
 
     def _added(self, name: str, why: str) -> None:
-        self._history.add(name, "created", why)
-        if self._api is None:
-            self._set_status(self._initial_status(name), record=False)
-        self._hub.emit(InstanceAdded(name))
+        self._ctx.board.note(name, "created", why)
+        if not self._ctx.link.is_connected():
+            self._ctx.board.set(self._initial_status(name), record=False)
+        self._ctx.hub.emit(InstanceAdded(name))
 
-    def _forget_if_gone(self, name: str) -> None:
-        """The instance is no longer stored and its container is gone: forget it entirely."""
-        if self._repo.has_instance(name):
-            return
-        self._runs.forget(name)
-        with self._status_lock:
-            known = self._statuses.pop(name, None) is not None
-        self._history.forget(name)
-        if known:
-            self._hub.emit(InstanceRemoved(name))
-
-    # -- another process saved the configuration ------------------------------------------
+    # -- another program saved the configuration -------------------------------------------
     def _on_config_changed_thread(self, changes: Changes) -> None:
         self._submit(lambda: self._apply_changes(changes), PRIORITY_PERSON,
                      "configuration changed on disk")
 
     def _apply_changes(self, changes: Changes) -> None:
+        ctx = self._ctx
         gone: list[str] = []
         for name in sorted(changes.names):
-            if not self._repo.has_instance(name):
-                self._runs[name].cancel_pull()
-                self._runtime.set_stopped(name, False)
+            if not ctx.repo.has_instance(name):
+                ctx.runs[name].cancel_pull()
+                ctx.runtime.set_stopped(name, False)
                 gone.append(name)
                 continue
             # A new configuration is a fresh start, as an Apply is (a given-up instance tries
             # again, a person's stop no longer holds).
             self._reset(name)
-            if self.status(name) is None:
+            if ctx.board.get(name) is None:
                 self._added(name, "the instance was added by another program (config import)")
             else:
-                self._history.add(name, "changed", "the configuration was changed by another "
-                                  "program (config import)")
-                self._hub.emit(InstanceChanged(name))
+                ctx.board.note(name, "changed", "the configuration was changed by another "
+                               "program (config import)")
+                ctx.hub.emit(InstanceChanged(name))
         what = ", ".join(sorted(changes.names))
         if changes.service:
             what = (what + " and " if what else "") + "the service settings"
         log.info("the configuration was changed by another program (revision %d): %s",
                  changes.revision, what)
         if changes.service:
-            self._disconnect("the engine settings changed")
-            self._connect()
+            ctx.link.disconnect("the engine settings changed")
+            ctx.link.connect()
         elif changes.names:
-            self._reconcile(changes.names, "import")
+            self._reconciler.reconcile(changes.names, "import")
         for name in gone:
             self._forget_once_settled(name)
         # Tell a waiting `config import` that its change has been taken up.
-        self._runtime.set_loaded(changes.revision)
+        ctx.runtime.set_loaded(changes.revision)
 
-    # -- connection ----------------------------------------------------------------------
-    def _enabled_id(self) -> str:
-        desc = self._repo.catalog.by_pid(INSTANCE_FACTORY_PID).find_by_role("enabled")
-        return desc.id if desc else "container.enabled"
-
-    def _service_enabled(self, values: Mapping[str, Scalar]) -> bool:
-        desc = self._repo.catalog.by_pid(SERVICE_PID).find_by_role("enabled")
-        return bool(values.get(desc.id, True)) if desc else True
-
-    def _new_client(self) -> Any:
-        return self._target.api_client(timeout=60)
-
-    def _connect(self) -> None:
-        if self._api is not None:
-            return
-        service = self._repo.service_values()
-        self._target = EngineTarget.from_values(self._repo.catalog.by_pid(SERVICE_PID), service)
-        self._starts.use(self._new_client)
-        self._removals.use(self._new_client)
-        host = self._target.url
-        if not self._service_enabled(service):
-            self._connection = ConnectionChanged(False, host, "the orchestration service is "
-                                                 "disabled in its settings")
-            self._hub.emit(self._connection)
-            self._mark_waiting(self._connection.reason)
-            return
-        try:
-            api = self._target.api_client(timeout=60)
-            api.ping()
-        except Exception as exc:  # noqa: BLE001 - any failure here is reported, not raised
-            reason = explain(exc, action=f"connecting to the engine at {host}")
-            first = self._connection.connected or self._connection.reason != reason
-            self._connection = ConnectionChanged(False, host, reason)
-            if first:
-                log.warning("engine not reachable: %s", reason)
-                self._hub.emit(self._connection)
-            self._mark_waiting(reason)
-            self._schedule(time.monotonic() + self._reconnect_delay, "reconnect")
-            self._reconnect_delay = min(self._reconnect_delay * 2, RECONNECT_CAP_S)
-            return
-        self._api = api
-        self._reconnect_delay = RECONNECT_FIRST_S
-        version = str(getattr(api, "api_version", ""))
-        self._connection = ConnectionChanged(True, host, "", version)
-        log.info("connected to the engine at %s (API %s)", host, version)
-        self._hub.emit(self._connection)
-        self._start_watcher()
-        trigger = "reconnect" if self._first_pass_done else "restore"
-        # An engine that went away took its containers down with it: that is not their own
-        # exit, so bring them back.
-        for _, run in self._runs.items():
-            run.exited = False
-        for name in self._repo.instance_names():
-            self._history.add(name, trigger, "connected to the engine at " + host
-                              if trigger == "reconnect" else "restoring at launch")
-        self._reconcile(None, trigger)
-        if not self._first_pass_done:
-            self._runtime.set_loaded(self._repo.revision)
-        self._first_pass_done = True
-
-    def _start_watcher(self) -> None:
-        if self._watcher is not None:
-            self._watcher.stop()
-        since = self._last_event_time
-        self._watcher = EventWatcher(self._target, self._on_engine_event_thread,
-                                     self._on_stream_lost_thread, since)
-        self._watcher.start()
-
-    def _disconnect(self, reason: str) -> None:
-        self._shutdown_threads()
-        for _, run in self._runs.items():
-            run.cancel_pull()
-        self._connection = ConnectionChanged(False, self._target.url, reason)
-        self._hub.emit(self._connection)
-        self._mark_waiting(reason)
-
-    def _engine_lost(self, reason: str) -> None:
-        """The engine went away: say so, and keep trying with capped backoff."""
-        if self._api is None:
-            return
-        log.warning("lost the engine: %s", reason)
-        self._revoke_shutdown_stops()
-        self._disconnect(reason)
-        self._reconnect_delay = RECONNECT_FIRST_S
-        self._schedule(time.monotonic() + self._reconnect_delay, "reconnect")
-
-    def _revoke_shutdown_stops(self) -> None:
-        """An engine that shuts down stops its containers and reports each as a plain stop,
-        just as ``docker stop`` would. Stops seen just before the engine went away were the
-        engine's, not a person's: they must not keep the containers stopped afterwards."""
-        now = time.monotonic()
-        for name, run in self._runs.items():
-            when, run.inferred_stop = run.inferred_stop, None
-            if when is not None and now - when <= SHUTDOWN_STOP_WINDOW_S:
-                self._runtime.set_stopped(name, False)
-                self._history.add(name, "engine stop", "the engine stopped the container while "
-                                  "shutting down; it will be started again")
-
-    def _mark_waiting(self, reason: str) -> None:
-        for inst in self._repo.instances():
-            run = self._runs.get(inst.name)
-            if run is not None and run.given_up is not None:
-                continue  # gave up: it stays failed, with its reason, until a person acts
-            if bool(inst.values.get(self._enabled_id(), False)):
-                self._set_status(self._status_or_new(inst.name).with_(
-                    phase=Phase.WAITING_FOR_ENGINE, reason=reason, progress=None),
-                    record=False)
-
-    def _on_stream_lost_thread(self, reason: str) -> None:
-        self._submit(lambda: self._check_engine(reason), PRIORITY_ENGINE, "stream lost")
-
-    def _check_engine(self, reason: str) -> None:
-        if self._api is None:
-            return
-        try:
-            self._api.ping()
-        except Exception as exc:  # noqa: BLE001 - any failure here is reported, not raised
-            self._engine_lost(explain(exc, action=f"reaching the engine at {self._target.url}"))
-            return
-        # The engine answers: the stream broke on its own; subscribe again, replaying the gap.
-        if self._watcher is not None:
-            self._last_event_time = self._watcher.last_time
-        self._start_watcher()
-        self._reconcile(None, "reconnect")
-
-    def _engine(self, fn: Callable[[Any], T], label: str) -> T:
-        """Call the engine on this thread; a lost connection becomes EngineUnavailable."""
-        guard.check()
-        if self._api is None:
-            raise EngineUnavailable(f"{label} cannot be done now: "
-                                    f"{self._connection.reason or 'the engine is not connected'}.")
-        try:
-            return fn(self._api)
-        except EngineError:
-            raise
-        except Exception as exc:
-            if _is_connection_error(exc):
-                sentence = explain(exc, action=label)
-                self._engine_lost(sentence)
-                raise EngineUnavailable(sentence) from exc
-            raise
-
-    # -- status --------------------------------------------------------------------------
-    def _status_or_new(self, name: str) -> InstanceStatus:
-        with self._status_lock:
-            return self._statuses.get(name) or InstanceStatus(name, Phase.DISABLED)
-
-    def _set_status(self, status: InstanceStatus, *, record: bool = True,
-                    kind: str | None = None) -> None:
-        with self._status_lock:
-            old = self._statuses.get(status.name)
-            self._statuses[status.name] = status
-        if old == status:
-            return
-        changed_phase = old is None or old.phase != status.phase or old.reason != status.reason
-        if record and changed_phase:
-            self._history.add(status.name, kind or status.phase.value,
-                              status.reason or status.phase.value)
-            log.info("%s: %s", status.name, status.summary())
-        self._hub.emit(StateChanged(status))
-
-    def _reset(self, name: str) -> None:
-        """A person's apply or start: a fresh run with fresh attempts."""
-        self._runs[name].reset()
-        self._runtime.set_stopped(name, False)
-
-    def _expect(self, container_id: str) -> None:
-        """Our own stop/remove is coming: its events are not a person's or a crash."""
-        self._expected[container_id] = time.monotonic() + EXPECTED_EVENT_WINDOW_S
-
-    def _is_expected(self, container_id: str) -> bool:
-        now = time.monotonic()
-        for cid, until in list(self._expected.items()):
-            if until < now:
-                del self._expected[cid]
-        return container_id in self._expected
-
-    # -- reconcile -----------------------------------------------------------------------
-    def _desired(self, only: frozenset[str] | None = None) -> list[Desired]:
-        out: list[Desired] = []
-        for inst in self._repo.instances():
-            if only is not None and inst.name not in only:
-                continue
-            comp = self._repo.catalog.by_pid(inst.factory)
-            enabled = bool(inst.values.get(self._enabled_id(), False))
-            try:
-                spec = spec_from_values(comp, inst.name, inst.values)
-                out.append(Desired(inst.name, enabled, spec))
-            except ConfigError as exc:
-                problem = "; ".join(str(e) for e in exc.errors)
-                out.append(Desired(inst.name, enabled, None,
-                                   f"the stored configuration is not valid: {problem}"))
-        return out
-
-    def _observe(self) -> list[Observed]:
-        rows = self._engine(lambda api: api.containers(all=True), "listing containers")
-        out: list[Observed] = []
-        for row in rows:
-            names = row.get("Names") or []
-            name = names[0].lstrip("/") if names else row.get("Id", "")[:12]
-            out.append(Observed(row["Id"], name, str(row.get("State", "")),
-                                dict(row.get("Labels") or {})))
-        return out
-
-    def _reconcile(self, only: frozenset[str] | None, trigger: str) -> None:
-        if self._api is None:
-            if not self._stopping.is_set():
-                self._mark_waiting(self._connection.reason or "the engine is not connected")
-            return
-        try:
-            desired = self._desired(only)
-            observed = self._observe()
-        except EngineUnavailable:
-            return
-        exited = frozenset(name for name, run in self._runs.items() if run.exited)
-        actions = plan(desired, observed, self._store_id,
-                       stopped_by_person=self._runtime.stopped_by_person(),
-                       exited_by_itself=exited, only=only)
-        self._image_cache = None
-        try:
-            for action in actions:
-                if self._api is None:
-                    break
-                run = self._runs[action.name]
-                if run.step is not None:
-                    run.replan = True  # a step of this instance is under way; after it
-                    continue
-                try:
-                    self._execute(action, trigger)
-                except EngineUnavailable:
-                    break
-                except Exception as exc:
-                    log.exception("reconciling %s failed", action.name)
-                    self._set_status(self._status_or_new(action.name).with_(
-                        phase=Phase.FAILED,
-                        reason=explain(exc, action=f"reconciling {action.name}")))
-        finally:
-            self._image_cache = None
-
-    def _image_present(self, reference: str) -> bool:
-        """Whether the engine has ``reference``, from one image listing per pass."""
-        if self._image_cache is None:
-            rows = self._engine(lambda api: api.images(), "listing images")
-            known: set[str] = set()
-            for row in rows:
-                known.update(row.get("RepoTags") or ())
-                known.update(row.get("RepoDigests") or ())
-            self._image_cache = known
-        if reference in self._image_cache:
-            return True
-        # Not in the pass's listing: ask precisely (Kura's exact name:tag rule).
-        return bool(self._engine(lambda api: image_present(api, reference),
-                                 f"looking for the image {reference}"))
-
-    def _execute(self, a: Action, trigger: str) -> None:
-        name = a.name
-        run = self._runs[name]
-        st = self._status_or_new(name)
-        if a.kind is Kind.DISABLED:
-            run.cancel_pull()
-            run.given_up = None
-            self._set_status(st.with_(phase=Phase.DISABLED, reason="", container_id=None,
-                                      progress=None, attempt=0, next_attempt_at=None,
-                                      started_at=None))
-        elif a.kind is Kind.CONFLICT:
-            self._set_status(st.with_(phase=Phase.CONFLICT, reason=a.reason,
-                                      container_id=None), kind="conflict")
-        elif a.kind is Kind.INVALID:
-            self._set_status(st.with_(phase=Phase.FAILED, reason=a.reason))
-        elif a.kind is Kind.REMOVE:
-            assert a.container is not None
-            self._remove(a.container, a.reason)
-        elif a.kind is Kind.ADOPT:
-            assert a.container is not None
-            if st.phase is not Phase.RUNNING or st.container_id != a.container.id:
-                restarts, started = self._inspect_run(a.container.id)
-                why = "adopted the running container as it is" if trigger in (
-                    "restore", "reconnect") else ""
-                self._set_status(st.with_(phase=Phase.RUNNING, reason=why,
-                                          container_id=a.container.id, progress=None,
-                                          restart_count=restarts, next_attempt_at=None,
-                                          started_at=started),
-                                 kind="adopted" if why else "running")
-            run.attempts = 0
-            run.given_up = None
-        elif a.kind is Kind.KEEP_STOPPED:
-            assert a.container is not None
-            if st.phase is not Phase.STOPPED_BY_PERSON:
-                self._set_status(st.with_(
-                    phase=Phase.STOPPED_BY_PERSON, container_id=a.container.id,
-                    reason="stopped by a person; press Start or Apply to run it again"))
-        elif a.kind is Kind.KEEP_EXITED:
-            assert a.container is not None
-            if st.phase not in (Phase.EXITED, Phase.RESTARTING):
-                self._set_status(st.with_(phase=Phase.EXITED, container_id=a.container.id,
-                                          reason="the container exited by itself"))
-        elif self._keeps_failed(name, run):
-            return
-        elif a.kind is Kind.START:
-            assert a.container is not None
-            assert a.spec is not None
-            if self._waiting_retry(run):
-                return
-            self._start(name, a.container.id, a.spec, "starting the stopped container")
-        elif a.kind in (Kind.CREATE, Kind.RECREATE):
-            assert a.spec is not None
-            self._create_and_start(a)
-
-    def _keeps_failed(self, name: str, run: Run) -> bool:
-        """A given-up instance is not tried again by any pass; it shows why it failed."""
-        if run.given_up is None:
-            return False
-        st = self._status_or_new(name)
-        if st.phase is not Phase.FAILED or st.reason != run.given_up:
-            self._set_status(st.with_(phase=Phase.FAILED, reason=run.given_up, progress=None,
-                                      next_attempt_at=None), record=False)
-        return True
-
-    def _waiting_retry(self, run: Run) -> bool:
-        return run.retry_at is not None and run.retry_at > time.time()
-
-    def _create_and_start(self, a: Action) -> None:
-        name, spec = a.name, a.spec
-        assert spec is not None
-        run = self._runs[name]
-        if self._waiting_retry(run):
-            return
-        task = run.pull
-        if task is not None:
-            if task.reference == spec.reference and not task.future.done():
-                return  # a pull for this very image is under way; its end reconciles again
-            run.cancel_pull()
-        needs_pull = (spec.pull.always and run.pulled != spec.reference) or \
-            not self._image_present(spec.reference)
-        if needs_pull:
-            self._start_pull(name, spec)
-            return
-        if a.kind is Kind.RECREATE and a.container is not None:
-            # The new image is here: only now does the old container go (its end reconciles
-            # again, which creates the new one).
-            self._history.add(name, "recreate", "the configuration changed: recreating the "
-                              "container")
-            self._remove(a.container, "the configuration changed")
-            return
-        self._set_status(self._status_or_new(name).with_(phase=Phase.STARTING,
-                                                         reason="creating the container",
-                                                         progress=None, next_attempt_at=None))
-        store = self._store_id
-
-        def create_and_start(api: Any) -> tuple[str, float]:
-            cid = create_container(api, spec, store)
-            try:
-                api.start(cid)
-            except Exception as exc:
-                raise _StartFailed(cid, exc) from exc
-            return cid, time.time()  # the engine started it just now (no inspect needed)
-
-        def done(result: tuple[str, float] | None, error: BaseException | None) -> bool:
-            if isinstance(error, _StartFailed):
-                self._history.add(name, "created", f"container {error.container_id[:12]} "
-                                  f"created from {spec.reference}")
-                self._step_failed(name, spec, error.cause, "starting", error.container_id)
-            elif error is not None:
-                self._step_failed(name, spec, error, "creating", None)
-            else:
-                assert result is not None
-                cid, started = result
-                self._history.add(name, "created", f"container {cid[:12]} created from "
-                                  f"{spec.reference}")
-                self._now_running(name, cid, started)
-            return False
-        self._dispatch(name, "starting", self._starts, create_and_start, done)
-
-    def _start(self, name: str, cid: str, spec: ContainerSpec, why: str) -> None:
-        self._set_status(self._status_or_new(name).with_(phase=Phase.STARTING, reason=why,
-                                                         container_id=cid, progress=None))
-
-        def start(api: Any) -> float:
-            api.start(cid)
-            return time.time()
-
-        def done(started: float | None, error: BaseException | None) -> bool:
-            if error is not None:
-                self._step_failed(name, spec, error, "starting", cid)
-            else:
-                self._now_running(name, cid, started)
-            return False
-        self._dispatch(name, "starting", self._starts, start, done)
-
-    def _step_failed(self, name: str, spec: ContainerSpec, error: BaseException, doing: str,
-                     container_id: str | None) -> None:
-        if _is_connection_error(error):
-            self._engine_lost(explain(error, action=f"{doing} {name}"))
-            return
-        self._attempt_failed(name, spec, explain(error, action=f"{doing} the container {name}",
-                                                 reference=spec.reference), container_id)
-
-    def _now_running(self, name: str, cid: str, started_at: float | None) -> None:
-        run = self._runs[name]
-        run.attempts = 0
-        run.exited = False
-        run.given_up = None
-        self._set_status(self._status_or_new(name).with_(
-            phase=Phase.RUNNING, reason="", container_id=cid, attempt=0, max_attempts=0,
-            next_attempt_at=None, exit_code=None, started_at=started_at or time.time()),
-            kind="started")
-
-    def _attempt_failed(self, name: str, spec: ContainerSpec, sentence: str,
-                        container_id: str | None = None) -> None:
-        """Count a failed attempt (pull, create or start) and wait, or give up and say so."""
-        run = self._runs[name]
-        run.attempts += 1
-        attempt = run.attempts
-        limit = spec.pull.attempts
-        st = self._status_or_new(name)
-        if limit and attempt >= limit:
-            run.retry_at = None
-            reason = (f"gave up after {attempt} attempt{'s' if attempt != 1 else ''}: "
-                      f"{_period(sentence)} Fix the cause, then press Retry or Apply to try "
-                      "again.")
-            previous = self._previous_container(name, container_id)
-            if previous:
-                reason += " The container of the previous configuration keeps running."
-            run.given_up = reason
-            self._set_status(st.with_(
-                phase=Phase.FAILED, progress=None, attempt=attempt, max_attempts=limit,
-                next_attempt_at=None, reason=reason), kind="failed")
-            if container_id is not None:
-                # Nothing is left behind: the container that never started goes.
-                self._remove(Observed(container_id, name, "created"), "it never started",
-                             announce=False)
-            return
-        interval = spec.pull.interval_ms / 1000.0
-        if not limit:
-            # Unlimited attempts never loop tightly: start at the interval (at least 1 s) and
-            # double up to a cap.
-            base = max(interval, UNLIMITED_MIN_INTERVAL_S)
-            interval = min(base * (2 ** (attempt - 1)), UNLIMITED_BACKOFF_CAP_S)
-        at = time.time() + interval
-        run.retry_at = at
-        self._schedule(time.monotonic() + interval, f"retry:{name}")
-        of = f" of {limit}" if limit else ""
-        self._set_status(st.with_(
-            phase=Phase.RETRY_WAIT, progress=None, attempt=attempt, max_attempts=limit,
-            next_attempt_at=at,
-            reason=f"attempt {attempt}{of} failed: {_period(sentence)} Next attempt in "
-                   f"{interval:g} s."), kind="failed attempt")
-
-    def _previous_container(self, name: str, failed_id: str | None) -> bool:
-        """Whether a running container of ours (an older configuration's) still serves."""
-        try:
-            return any(c.name == name and c.owned_by(self._store_id) and c.running
-                       and c.id != failed_id for c in self._observe())
-        except EngineError:
-            return False
-
-    def _start_pull(self, name: str, spec: ContainerSpec) -> None:
-        run = self._runs[name]
-        run.generation += 1
-        gen = run.generation
-        cancel = threading.Event()
-        target = self._target
-        creds = spec.credentials.auth_config() if spec.credentials else None
-        self._set_status(self._status_or_new(name).with_(
-            phase=Phase.PULLING, reason=f"pulling {spec.reference}", progress=None,
-            next_attempt_at=None), kind="pulling")
-
-        def on_progress(p: PullProgress) -> None:
-            if cancel.is_set():
-                return  # superseded or forgotten (the instance may have been deleted)
-            st = self._status_or_new(name)
-            if st.phase is Phase.PULLING:
-                self._set_status(st.with_(progress=p), record=False)
-            self._hub.emit(PullProgressed(name, p))
-
-        def pull() -> None:
-            error: BaseException | None = None
-            try:
-                pull_image(target.api_client, spec.reference, creds,
-                           timeout_s=float(spec.pull.timeout_s), on_progress=on_progress,
-                           cancel=cancel)
-            except BaseException as exc:  # noqa: BLE001 - reported to the reconcile thread, not lost here
-                error = exc
-            if not self._stopping.is_set():
-                self._submit(lambda: self._pull_done(name, gen, spec, error), PRIORITY_ENGINE,
-                             f"pull of {name} done")
-
-        future = self._pull_pool.submit(pull)
-        run.pull = PullTask(spec.reference, gen, cancel, future)
-
-    def _pull_done(self, name: str, gen: int, spec: ContainerSpec,
-                   error: BaseException | None) -> None:
-        run = self._runs.get(name)
-        if run is None or run.generation != gen:
-            return  # superseded by a newer apply, or the instance is gone
-        run.pull = None
-        if error is not None:
-            if isinstance(error, PullError) and error.kind == "cancelled":
-                return
-            if isinstance(error, PullError) and error.kind == "unreachable" and \
-                    self._api is not None:
-                # Is it the registry or the engine that is unreachable?
-                try:
-                    self._api.ping()
-                except Exception as exc:  # noqa: BLE001 - any failure here is reported, not raised
-                    self._engine_lost(explain(exc, action="reaching the engine"))
-                    return
-            sentence = error.sentence if isinstance(error, EngineError) else explain(
-                error, action=f"pulling {spec.reference}", reference=spec.reference)
-            self._attempt_failed(name, spec, sentence)
-            return
-        run.pulled = spec.reference
-        self._history.add(name, "pulled", f"pulled {spec.reference}")
-        self._reconcile(frozenset({name}), "pulled")
-
-    # -- steps on the workers ------------------------------------------------------------
-    def _dispatch(self, name: str, step: str, pool: StepPool, fn: Callable[[Any], T],
-                  handle: Callable[[T | None, BaseException | None], bool]) -> None:
-        """Run ``fn(api)`` on ``pool``; then, on this thread, ``handle(result, error)``, and
-        reconcile the instance again if it returns True."""
-        run = self._runs[name]
-        run.step = step
-        run.step_error = None
-
-        def done(result: T | None, error: BaseException | None) -> None:  # on the worker
-            self._submit(lambda: self._step_done(name, handle, result, error), PRIORITY_ENGINE,
-                         f"{step} {name} done")
-        pool.submit(fn, done)
-
-    def _step_done(self, name: str, handle: Callable[[Any, BaseException | None], bool],
-                   result: Any, error: BaseException | None) -> None:
-        run = self._runs[name]
-        run.step = None
-        run.step_error = error
-        again = run.replan
-        run.replan = False
-        try:
-            again = handle(result, error) or again
-        finally:
-            if again and self._api is not None:
-                self._reconcile(frozenset({name}), "step")
-            if run.step is None:
-                run.settle()
-                if not self._repo.has_instance(name) and not run.waiters:
-                    self._forget_if_gone(name)
-
-    def _remove(self, c: Observed, reason: str, *, announce: bool = True) -> None:
-        name = c.instance or c.name
-        self._runs[name].cancel_pull()
-        if announce:
-            st = self._status_or_new(name)
-            self._set_status(st.with_(phase=Phase.REMOVING, reason=reason), record=False)
-        self._expect(c.id)
-        running = c.running
-
-        def stop_and_remove(api: Any) -> None:
-            if running:
-                try:
-                    api.stop(c.id, timeout=STOP_TIMEOUT_S)
-                except docker.errors.NotFound:
-                    return
-            try:
-                api.remove_container(c.id, force=True)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as exc:
-                # Someone else is removing it right now: the outcome we want.
-                if "already in progress" not in str(exc.explanation or ""):
-                    raise
-
-        def done(_: None, error: BaseException | None) -> bool:
-            if error is None:
-                self._history.add(name, "removed", f"container removed: {reason}")
-                return True
-            if _is_connection_error(error):
-                self._engine_lost(explain(error, action=f"removing {c.name}"))
-                return False
-            self._set_status(self._status_or_new(name).with_(
-                phase=Phase.FAILED, reason=explain(error, action=f"removing the container "
-                                                                 f"{c.name}")))
-            return False
-        self._dispatch(name, "removing", self._removals, stop_and_remove, done)
-
-    def _inspect_run(self, cid: str) -> tuple[int, float | None]:
-        """The container's restart count and when the engine last started it."""
-        try:
-            info = self._engine(lambda api: api.inspect_container(cid), "inspecting")
-        except EngineUnavailable:
-            raise
-        except Exception:  # noqa: BLE001 - any failure here is reported, not raised
-            return 0, None
-        state = info.get("State") or {}
-        return int(info.get("RestartCount", 0) or 0), _engine_time(state.get("StartedAt"))
-
-    def _find_ours(self, name: str) -> Observed | None:
-        for c in self._observe():
-            if c.name == name and c.owned_by(self._store_id):
-                return c
-        return None
-
-    def _busy(self, name: str) -> None:
-        run = self._runs.get(name)
-        if run is not None and run.step is not None:
-            raise EngineError(f"{name} is {run.step} now; try again once that is done.")
-
-    def _person_stop(self, name: str) -> Any:
-        self._busy(name)
-        c = self._find_ours(name)
-        if c is None:
-            raise EngineError(f"{name} has no container to stop.")
-        run = self._runs[name]
-        run.cancel_pull()
-        self._expect(c.id)
-        self._runtime.set_stopped(name, True)
-        before = self._status_or_new(name)
-        self._set_status(before.with_(
-            phase=Phase.STOPPING, container_id=c.id,
-            reason=f"stopping: the engine waits up to {STOP_TIMEOUT_S} s for its process to end"),
-            record=False)
-
-        def done(_: None, error: BaseException | None) -> bool:
-            if error is not None and not isinstance(error, docker.errors.NotFound):
-                if _is_connection_error(error):
-                    self._engine_lost(explain(error, action=f"stopping {name}"))
-                else:
-                    self._set_status(before)
-                return False
-            self._set_status(self._status_or_new(name).with_(
-                phase=Phase.STOPPED_BY_PERSON, container_id=c.id, started_at=None,
-                reason="stopped by a person; press Start or Apply to run it again"),
-                kind="stopped")
-            return False
-        self._dispatch(name, "stopping", self._removals,
-                       lambda api: api.stop(c.id, timeout=STOP_TIMEOUT_S), done)
-        return self._once_settled(name, lambda: self._raise_step_error(name, "stopping"))
-
-    def _person_restart(self, name: str) -> Any:
-        self._busy(name)
-        c = self._find_ours(name)
-        if c is None:
-            raise EngineError(f"{name} has no container to restart.")
-        self._expect(c.id)
-        self._runtime.set_stopped(name, False)
-        self._runs[name].exited = False
-        self._history.add(name, "restarted", "a person restarted the container")
-        self._set_status(self._status_or_new(name).with_(
-            phase=Phase.STARTING, container_id=c.id, reason="restarting the container"),
-            record=False)
-
-        def restart(api: Any) -> float:
-            api.restart(c.id, timeout=STOP_TIMEOUT_S)
-            return time.time()
-
-        def done(started: float | None, error: BaseException | None) -> bool:
-            if error is None:
-                self._now_running(name, c.id, started)
-            elif _is_connection_error(error):
-                self._engine_lost(explain(error, action=f"restarting {name}"))
-            return True
-        self._dispatch(name, "restarting", self._removals, restart, done)
-        return self._once_settled(name, lambda: self._raise_step_error(name, "restarting"))
-
-    def _raise_step_error(self, name: str, doing: str) -> None:
-        run = self._runs.get(name)
-        error = run.step_error if run is not None else None
-        if error is None or isinstance(error, docker.errors.NotFound):
-            return
-        if isinstance(error, EngineError):
-            raise error
-        raise engine_error(error, action=f"{doing} {name}", engine=self._target.url) from error
-
-    # -- engine events -------------------------------------------------------------------
-    def _container_event(self, raw: Mapping[str, Any]) -> ContainerEvent:
-        actor = raw.get("Actor") or {}
-        attrs = {str(k): str(v) for k, v in (actor.get("Attributes") or {}).items()}
-        cid = str(actor.get("ID") or raw.get("id") or "")
-        action = str(raw.get("Action") or raw.get("status") or "")
-        ours = attrs.get(LABEL_MANAGED) == "true" and attrs.get(LABEL_STORE) == self._store_id
-        stamp = raw.get("timeNano")
-        when = stamp / 1e9 if isinstance(stamp, int) else time.time()
-        return ContainerEvent(cid, action, attrs.get("name", ""),
-                              attrs.get(LABEL_INSTANCE) if ours else None, attrs, when)
-
-    def _on_engine_event_thread(self, raw: dict[str, Any]) -> None:
-        # Published from the watcher thread at once, so that live views (the inventory) never
-        # wait behind a reconcile; the orchestrator's own handling is queued.
-        event = self._container_event(raw)
-        self._hub.emit(event)
-        self._submit(lambda: self._on_engine_event(event), PRIORITY_ENGINE, "engine event")
-
-    def _on_engine_event(self, event: ContainerEvent) -> None:
-        cid, action, cname, instance = (event.container_id, event.action, event.name,
-                                        event.instance)
-        attrs = event.attributes
-        if instance is None:
-            # A foreign container went away or appeared: a waiting conflict may be resolved.
-            st = self._statuses.get(cname)
-            if st is not None and st.phase is Phase.CONFLICT and action in ("destroy", "rename"):
-                self._reconcile(frozenset({cname}), "event")
-            return
-        if not self._repo.has_instance(instance):
-            return
-        expected = self._is_expected(cid)
-        run = self._runs[instance]
-        st = self._status_or_new(instance)
-        if action == "start":
-            if st.phase is not Phase.STARTING:
-                restarts, started = self._inspect_run(cid)
-                run.exited = False
-                kind = "restarted" if restarts > st.restart_count else "started"
-                self._set_status(st.with_(phase=Phase.RUNNING, container_id=cid,
-                                          restart_count=restarts, exit_code=None,
-                                          started_at=started or event.time,
-                                          reason=f"restarted by the engine after a crash "
-                                                 f"(restart {restarts})" if kind == "restarted"
-                                          else ""), kind=kind)
-        elif action == "die" and not expected:
-            code = int(attrs.get("exitCode", "0") or 0)
-            run.exited = True
-            spec_restart = self._restart_on_failure(instance)
-            if spec_restart and code != 0:
-                self._set_status(st.with_(
-                    phase=Phase.RESTARTING, container_id=cid, exit_code=code,
-                    reason=f"exited with code {code}; the engine restarts it (restarts so far: "
-                           f"{st.restart_count})"), kind="exited")
-            else:
-                self._set_status(st.with_(phase=Phase.EXITED, container_id=cid, exit_code=code,
-                                          reason=f"exited with code {code}"), kind="exited")
-        elif action == "stop" and not expected:
-            run.inferred_stop = time.monotonic()
-            self._runtime.set_stopped(instance, True)
-            self._set_status(st.with_(
-                phase=Phase.STOPPED_BY_PERSON, container_id=cid, started_at=None,
-                reason="stopped outside Moorings; press Start or Apply to run it again"),
-                kind="stopped")
-        elif action == "destroy" and not expected:
-            self._history.add(instance, "removed", "the container was removed outside Moorings")
-            self._reconcile(frozenset({instance}), "event")
-
-    def _restart_on_failure(self, name: str) -> bool:
-        desc = self._repo.catalog.by_pid(INSTANCE_FACTORY_PID).find_by_role("restart-on-failure")
-        if desc is None or not self._repo.has_instance(name):
-            return False
-        return bool(self._repo.instance(name).values.get(desc.id, False))
+    def _forget_once_settled(self, name: str) -> None:
+        self._once_settled(name, lambda: self._executor.forget_if_gone(name))
 
 
 def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:

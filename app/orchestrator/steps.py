@@ -14,15 +14,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ClientFactory = Callable[[], Any]
-Done = Callable[[Any, BaseException | None], None]
 
 
 class StepPool:
     """Workers that each hold their own engine client (a client is confined to one thread).
 
     ``submit(fn, done)`` runs ``fn(api)`` on a worker and then ``done(result, error)`` on that
-    worker; ``done`` hands the outcome back to the reconcile thread. :meth:`use` points new
-    steps at another engine (old clients are closed when their step ends).
+    worker; ``done`` hands the outcome back to the reconcile thread.
     """
 
     def __init__(self, name: str, workers: int, clients: ClientFactory) -> None:
@@ -34,9 +32,10 @@ class StepPool:
         self._open: list[Any] = []
         self._closed = False
 
-    def use(self, clients: ClientFactory) -> None:
+    def reset_clients(self) -> None:
+        """New steps open new clients (the engine's address changed); old ones are closed as
+        their threads take the next step."""
         with self._lock:
-            self._factory = clients
             self._epoch += 1
 
     def submit(self, fn: Callable[[Any], T], done: Callable[[T | None, BaseException | None],
