@@ -203,6 +203,7 @@ class Orchestrator:
         self._queue.put(Command(lambda: None, PRIORITY_SHUTDOWN, "shutdown"))
         self._thread.join(timeout)
         self._pull_pool.shutdown(wait=False, cancel_futures=True)
+        self._target.end_ssh_children()  # also those of a call still blocked on the engine
 
     # Requests. Each returns a Future settled on the reconcile thread.
     def reconcile(self, names: list[str] | None = None) -> Future[None]:
