@@ -234,11 +234,21 @@ class SlowRegistry:
     ) -> None:
         """Forward whole requests, telling the answer side each one's method and whether it
         asks for a blob."""
+        first = await reader.read(1)
+        if not first:
+            return
+        if not first.isalpha():  # not HTTP (the engine tries TLS first): pass it through
+            blob_gets.put_nowait(("", False))
+            writer.write(first)
+            await self._pipe(reader, writer)
+            return
+        pending = first
         while True:
             try:
-                head = await reader.readuntil(b"\r\n\r\n")
+                head = pending + await reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError:
                 return
+            pending = b""
             m = _REQUEST_LINE.match(head.split(b"\r\n", 1)[0])
             path = m.group(1).decode("latin-1") if m else ""
             self.requests.append(path)
@@ -255,6 +265,9 @@ class SlowRegistry:
         """Forward answers in request order; cut a big blob's body in half with a reset."""
         while True:
             method, is_blob = await blob_gets.get()
+            if not method:
+                await self._pipe(reader, writer)
+                return
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
             except asyncio.IncompleteReadError:

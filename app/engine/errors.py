@@ -560,8 +560,9 @@ def _from_client_text(text: str, ctx: _Context) -> EngineError | None:
 def _tls_code(chain: list[BaseException]) -> str | None:
     """OpenSSL's reason code (``WRONG_VERSION_NUMBER``...) of the first SSL error."""
     for e in chain:
-        if isinstance(e, ssl.SSLError) and isinstance(e.reason, str):
-            return e.reason
+        reason = getattr(e, "reason", None)  # only OpenSSL's own errors have one
+        if isinstance(e, ssl.SSLError) and isinstance(reason, str):
+            return reason
     return None
 
 

@@ -29,6 +29,7 @@ from app.engine.errors import (
 )
 from app.engine.progress import LayerProgress as LayerProgress  # re-exported
 from app.engine.progress import PullProgress as PullProgress  # re-exported
+from app.engine.ssh import SshSocket
 
 PULL_KINDS = frozenset({AUTH, NOT_FOUND, UNREACHABLE, DEADLINE, CANCELLED, ENGINE})
 
@@ -317,8 +318,10 @@ def _track_connections(api: Any, sink: list[Any], lock: threading.Lock) -> None:
 def _shutdown(sock: Any) -> None:
     # shutdown(), unlike close(), wakes a thread blocked in recv() on the same socket. The
     # plain socket method also works under TLS, without touching the SSL object another
-    # thread is using.
-    if isinstance(sock, socket.socket):
+    # thread is using. Over ssh, the ssh child goes too (its remote end may never close).
+    if isinstance(sock, SshSocket):
+        sock.abort()
+    elif isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 

@@ -210,7 +210,7 @@ class _Child:
             raise
         finally:
             theirs.close()
-        self.sock = _SshSocket(self, ours)
+        self.sock = SshSocket(self, ours)
         _registry.add(self)
         if not options.multiplexed:
             _watchdog.watch(self, time.monotonic() + options.login_timeout_s)
@@ -282,12 +282,17 @@ class _Child:
         _registry.discard(self)
 
 
-class _SshSocket(socket.socket):
+class SshSocket(socket.socket):
     """Our end of the pair. Its reader turns an EOF or a timeout into what ssh said."""
 
     def __init__(self, child: _Child, ours: socket.socket) -> None:
         super().__init__(ours.family, ours.type, ours.proto, fileno=ours.detach())
         self.child = child
+
+    def abort(self) -> None:
+        """End the connection now, from any thread: its ssh child goes, a blocked read
+        returns at once."""
+        self.child.end()
 
     def makefile(self, mode: str = "r", buffering: int | None = None, **kwargs: Any) -> Any:
         if mode != "rb":
@@ -303,7 +308,7 @@ class _SshSocket(socket.socket):
 
 
 class _SshReader(socket.SocketIO):
-    def __init__(self, sock: _SshSocket) -> None:
+    def __init__(self, sock: SshSocket) -> None:
         super().__init__(sock, "rb")
         self._child = sock.child
 
