@@ -38,11 +38,13 @@ class _EngineAPIClient(docker.APIClient):  # type: ignore[misc]
     def __init__(self, engine_url: str, **kwargs: Any) -> None:
         self.engine_url = engine_url
         over_ssh = engine_url.startswith("ssh://")
-        negotiate = over_ssh and str(kwargs.get("version")).lower() == "auto"
+        version = kwargs.get("version")
+        negotiate = over_ssh and (version is None or str(version).lower() == "auto")
         if over_ssh:
             # docker-py's own ssh transport reads a pipe with no timeout and leaves its ssh
             # processes behind; build the client without talking, then swap the transport.
-            kwargs["version"] = docker.constants.DEFAULT_DOCKER_API_VERSION
+            if negotiate:
+                kwargs["version"] = docker.constants.DEFAULT_DOCKER_API_VERSION
             kwargs["use_ssh_client"] = True
         super().__init__(**kwargs)
         if not over_ssh:

@@ -180,8 +180,9 @@ class _Child:
     """One ``ssh … docker system dial-stdio`` process, talking through a socket pair.
 
     Its stdin and stdout are one end of the pair, so our end is a real socket: read timeouts,
-    shutdown() from another thread, and select() all work as on TCP. If Moorings dies, the
-    kernel closes our end, ssh reads EOF and exits: no child outlives the process."""
+    shutdown() from another thread, and select() all work as on TCP. If Moorings is killed,
+    the kernel closes our end and a logged-in ssh reads EOF and exits; one still in its
+    handshake ends at its ConnectTimeout (the login watchdog died with Moorings)."""
 
     def __init__(self, host: SshHost, options: SshOptions) -> None:
         self.host = host
