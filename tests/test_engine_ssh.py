@@ -275,3 +275,30 @@ def test_moorings_exits_without_leaving_ssh_behind(
             run.close()
         assert ssh_clients(server.port) == [], run.text()
 
+
+
+@pytest.mark.parametrize(
+    ("config", "given", "kept"),
+    [
+        # Nothing set (and BatchMode on, which makes ssh report a keepalive of 300 s).
+        (["BatchMode yes"], ["ConnectTimeout=10", "ServerAliveInterval=15"], []),
+        (["ConnectTimeout 4", "ServerAliveInterval 30"], [], []),
+        (["LogLevel DEBUG1"], ["ConnectTimeout=10", "ServerAliveInterval=15"], ["LogLevel"]),
+    ],
+)
+def test_ssh_options_fill_in_only_what_the_engineers_config_leaves_open(
+        ssh_dir: Path, config: list[str], given: list[str], kept: list[str]) -> None:
+    from app.engine.ssh import SshHost, SshOptions
+
+    with ssh_client_env(ssh_dir, *config):
+        options = SshOptions.for_host(SshHost.parse(f"ssh://tech@{LOOPBACK}:2222"))
+    argv = list(options.argv)
+    assert argv[-3:] == ["--", LOOPBACK, "docker system dial-stdio"]
+    pairs = {argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-o"}
+    assert {"BatchMode=yes", "ControlMaster=no"} <= pairs  # never a prompt, never a master
+    for option in ("ConnectTimeout", "ServerAliveInterval"):
+        mine = [p for p in pairs if p.startswith(f"{option}=")]
+        assert mine == [p for p in given if p.startswith(f"{option}=")], pairs
+    for option in kept:
+        assert not [p for p in pairs if p.startswith(f"{option}=")], pairs
+    assert options.connect_timeout_s == (4 if "ConnectTimeout 4" in config else 10)

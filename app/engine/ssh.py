@@ -87,7 +87,9 @@ class SshOptions:
             target += ["-l", host.user]
         if host.port:
             target += ["-p", str(host.port)]
-        config = _effective_config(ssh, target, host.host)
+        # BatchMode=no for the question only: with BatchMode on, ssh reports a keepalive of
+        # 300 s that nobody chose.
+        config = _effective_config(ssh, ["-o", "BatchMode=no", *target], host.host)
         # Never a prompt (there is no one to answer it); never become a ControlMaster whose
         # sessions would outlive Moorings, but use an engineer's running master.
         options = ["-T", "-o", "BatchMode=yes", "-o", "ControlMaster=no"]
