@@ -12,7 +12,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -302,3 +302,53 @@ def test_ssh_options_fill_in_only_what_the_engineers_config_leaves_open(
     for option in kept:
         assert not [p for p in pairs if p.startswith(f"{option}=")], pairs
     assert options.connect_timeout_s == (4 if "ConnectTimeout 4" in config else 10)
+
+
+@pytest.fixture
+def sshd_to(tmp_path: Path) -> Iterator[Callable[[str], SshEndpoint]]:
+    """``start(docker_host)``: a private sshd whose sessions reach ``docker_host``."""
+    if not os.access(SSHD, os.X_OK) or shutil.which("docker") is None:
+        pytest.skip("needs sshd and the docker CLI")
+    started: list[SshEndpoint] = []
+
+    def start(docker_host: str) -> SshEndpoint:
+        endpoint = SshEndpoint(tmp_path / f"sshd-{len(started)}", docker_host).start()
+        started.append(endpoint)
+        return endpoint
+
+    yield start
+    for endpoint in started:
+        endpoint.stop()
+
+
+def test_an_unknown_host_key_is_named(sshd_to: Callable[[str], SshEndpoint],
+                                      ssh_dir: Path) -> None:
+    endpoint = sshd_to(f"unix://{ssh_dir}/engine.sock")
+    with ssh_client_env(ssh_dir):  # an empty known_hosts: ssh has never seen this host
+        sentence = connect_error(EngineTarget(url=endpoint.url))
+    assert sentence == (
+        f"ssh does not trust the host key of {LOOPBACK} (unknown or changed), so it did not "
+        f"log in to {endpoint.url}; run `ssh -p {endpoint.port} root@{LOOPBACK}` once in a "
+        "terminal to check and accept the key")
+
+
+def test_a_refused_login_is_named(sshd_to: Callable[[str], SshEndpoint]) -> None:
+    endpoint = sshd_to("unix:///nonexistent/docker.sock")
+    url = f"ssh://nobody@{LOOPBACK}:{endpoint.port}"  # sshd lets only root in
+    with endpoint.client_env():
+        sentence = connect_error(EngineTarget(url=url))
+    assert sentence == (
+        f"{url} refused the login of nobody (permission denied; it accepts publickey); check "
+        "the user in Docker Host URL and that this user's key is in the gateway's "
+        "authorized_keys or in the ssh agent")
+
+
+def test_a_stopped_engine_behind_a_working_login_is_named(
+        sshd_to: Callable[[str], SshEndpoint]) -> None:
+    endpoint = sshd_to("unix:///nonexistent/docker.sock")
+    with endpoint.client_env():
+        sentence = connect_error(EngineTarget(url=endpoint.url))
+    assert sentence == (
+        f"the Docker engine on {LOOPBACK} is not running (the ssh login to {endpoint.url} "
+        "worked, but the engine's socket does not answer); start the engine on the gateway")
+    assert ssh_clients(endpoint.port) == []

@@ -491,9 +491,12 @@ def _from_ssh(exc: BaseException, ctx: _Context) -> EngineError:
             "the key"
         )
     if "permission denied" in low and exc.code == 255:
+        m = re.search(r"permission denied \(([^)]*)\)", low)
+        accepts = f"; it accepts {m.group(1).replace(',', ', ')}" if m else ""
         return unreachable(
-            f"{url} refused the login of {user} ({last}); check the user in Docker Host URL "
-            "and that this user's key is in the gateway's authorized_keys or in the ssh agent"
+            f"{url} refused the login of {user} (permission denied{accepts}); check the user in "
+            "Docker Host URL and that this user's key is in the gateway's authorized_keys or in "
+            "the ssh agent"
         )
     if re.search(r"timeout, server \S+ not responding", low):
         alive = f" for {options.alive_s} s" if options.alive_s else ""
