@@ -110,19 +110,22 @@ _PLAIN_HTTP_ANSWER = (b"HTTP/1.0 400 Bad Request\r\n\r\n"
 
 
 class TlsProxy:
-    """Terminates TLS on a loopback port, demands a client certificate signed by the CA, and
-    pipes each connection's bytes to the engine's unix socket (so streams last as long as the
-    client keeps them). Runs its own asyncio loop on a daemon thread.
+    """Terminates TLS on a loopback port, demands a client certificate signed by the CA (unless
+    ``require_client_cert`` is false), and pipes each connection's bytes to the engine's unix
+    socket (so streams last as long as the client keeps them). Runs its own asyncio loop on a
+    daemon thread.
 
     TLS runs over memory BIOs rather than asyncio's ``ssl=``: asyncio drops the connection
     on a failed handshake without sending the alert, while a real engine sends it (TLS 1.3
     clients only learn of a refused client certificate from that alert)."""
 
-    def __init__(self, files: TlsFiles, unix_path: str) -> None:
+    def __init__(self, files: TlsFiles, unix_path: str, *,
+                 require_client_cert: bool = True) -> None:
         self._unix_path = unix_path
         self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(files.ca))
         self._context.load_cert_chain(str(files.server_cert), str(files.server_key))
-        self._context.verify_mode = ssl.CERT_REQUIRED
+        # Without: as a dockerd with --tls but not --tlsverify, which lets any client in.
+        self._context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_NONE
         self._loop = asyncio.new_event_loop()
         # Refused handshakes are the point of some tests: keep them for a look, don't print.
         self.refusals: list[str] = []

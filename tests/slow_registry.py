@@ -17,6 +17,11 @@ Modes:
 ``"slow"``
     Everything is forwarded, but answers (registry to client) trickle at ``rate`` bytes per
     second, shared by all connections: progress items keep coming, only a deadline ends it.
+``"reset-mid-blob"``
+    Everything is forwarded, except that the answer to a ``GET`` of a blob larger than 4 KiB
+    (or of the rest of it, when the engine retries) is cut after half its body by a TCP reset
+    (RST, not a clean close), every time.
+    :attr:`SlowRegistry.resets` counts them.
 
 The proxy listens on 127.0.0.1 on a free port and runs an asyncio loop in a daemon thread.
 :meth:`stop` closes every connection, so the engine's pending requests fail at once.
@@ -27,11 +32,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import socket
+import struct
 import threading
 import time
 from types import TracebackType
 
-MODES = ("hang-on-manifest", "slow")
+MODES = ("hang-on-manifest", "slow", "reset-mid-blob")
+_RESET_MIN_BODY = 4096
 _CHUNK_S = 0.05  # the slow mode's pacing step: small enough for steady progress items
 _HEAD_LIMIT = 64 * 1024
 _REQUEST_LINE = re.compile(rb"^[A-Z]+ (\S+) HTTP/1\.[01]$")
@@ -52,6 +60,7 @@ class SlowRegistry:
         self.port = 0
         self.held = threading.Event()  # hang-on-manifest: a manifest request was held
         self.requests: list[str] = []  # hang-on-manifest: request paths seen, in order
+        self.resets = 0  # reset-mid-blob: answers cut by a reset
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
@@ -141,6 +150,10 @@ class SlowRegistry:
             if self.mode == "slow":
                 up = self._pipe(client_r, upstream_w)
                 down = self._trickle(upstream_r, client_w)
+            elif self.mode == "reset-mid-blob":
+                blob_gets: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
+                up = self._forward_requests(client_r, upstream_w, blob_gets)
+                down = self._reset_blob_answers(upstream_r, client_w, blob_gets)
             else:
                 up = self._forward_until_manifest(client_r, upstream_w)
                 down = self._pipe(upstream_r, client_w)
@@ -210,6 +223,71 @@ class SlowRegistry:
                 self.held.set()
                 while await reader.read(65536):
                     pass  # hold the connection open; end when the client closes it
+                return
+            writer.write(head)
+            await self._forward_body(head, reader, writer)
+            await writer.drain()
+
+    async def _forward_requests(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+        blob_gets: asyncio.Queue[tuple[str, bool]],
+    ) -> None:
+        """Forward whole requests, telling the answer side each one's method and whether it
+        asks for a blob."""
+        first = await reader.read(1)
+        if not first:
+            return
+        if not first.isalpha():  # not HTTP (the engine tries TLS first): pass it through
+            blob_gets.put_nowait(("", False))
+            writer.write(first)
+            await self._pipe(reader, writer)
+            return
+        pending = first
+        while True:
+            try:
+                head = pending + await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            pending = b""
+            m = _REQUEST_LINE.match(head.split(b"\r\n", 1)[0])
+            path = m.group(1).decode("latin-1") if m else ""
+            self.requests.append(path)
+            method = head.split(b" ", 1)[0].decode("latin-1")
+            blob_gets.put_nowait((method, "/blobs/" in path))
+            writer.write(head)
+            await self._forward_body(head, reader, writer)
+            await writer.drain()
+
+    async def _reset_blob_answers(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+        blob_gets: asyncio.Queue[tuple[str, bool]],
+    ) -> None:
+        """Forward answers in request order; cut a big blob's body in half with a reset."""
+        while True:
+            method, is_blob = await blob_gets.get()
+            if not method:
+                await self._pipe(reader, writer)
+                return
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                return
+            length = re.search(rb"\r\ncontent-length:\s*(\d+)", head.lower())
+            size = int(length.group(1)) if length else 0
+            if method == "HEAD" or head.startswith((b"HTTP/1.1 204", b"HTTP/1.1 304")):
+                writer.write(head)  # no body, whatever Content-Length says
+                await writer.drain()
+                continue
+            # 206: the engine's retry asks for the rest of the blob with a Range request.
+            if is_blob and method == "GET" and head.startswith((b"HTTP/1.1 200", b"HTTP/1.1 206")) \
+                    and size > _RESET_MIN_BODY:
+                writer.write(head + await reader.readexactly(size // 2))
+                await writer.drain()
+                self.resets += 1
+                sock = writer.get_extra_info("socket")
+                # SO_LINGER 0: close() sends RST, as a crashing middlebox or registry would.
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                writer.transport.abort()
                 return
             writer.write(head)
             await self._forward_body(head, reader, writer)

@@ -415,3 +415,21 @@ def test_engine_error_passes_through() -> None:
     original = EngineError("already a sentence", "conflict")
     assert engine_error(original, action="x") is original
     assert str(original) == original.sentence == "already a sentence"
+
+
+@pytest.mark.parametrize(
+    ("explanation", "broke"),
+    [
+        ("read tcp 127.0.0.1:53918->127.0.0.1:5000: read: connection reset by peer",
+         "reset the connection"),
+        ("unexpected EOF", "closed the connection"),
+    ],
+)
+def test_a_download_that_broke_off_is_not_an_unreachable_registry(
+        explanation: str, broke: str) -> None:
+    # What the engine reports once its own retries of a layer download are used up.
+    err = pull_error(api_error(500, explanation))
+    assert err.kind == "unreachable"
+    assert err.sentence == (
+        f"registry {REG} {broke} in the middle of {PULL}; check the network between the "
+        "engine's host and the registry, and the registry")

@@ -333,3 +333,22 @@ def test_cancel_stops_the_pull(
     assert not reader_threads()
     assert failed.value.kind == "cancelled"
     assert failed.value.sentence == f"pulling {reference} was cancelled"
+
+
+def test_a_registry_resetting_mid_blob_is_reported_as_broken_downloads_not_slowness(
+    make_api: MakeApi, test_env: TestEnv, registry_only_image: Callable[[str, int], str]
+) -> None:
+    in_registry = registry_only_image("moorings-test/pull-reset", 256 * 1024)
+    with SlowRegistry(test_env.registry, "reset-mid-blob") as proxy:
+        reference = in_registry.replace(test_env.registry, proxy.address, 1)
+        with pytest.raises(PullError) as failed:
+            # The engine retries a broken layer after 5, 10, 15... s: the deadline comes first.
+            pull_image(make_api, reference, test_env.auth_config, timeout_s=8)
+        assert proxy.resets >= 1  # it really was cut
+    sentence = failed.value.sentence
+    assert failed.value.kind == "unreachable"
+    assert sentence.startswith(
+        f"pulling {reference} did not finish within the 8 s Image Download Timeout: the "
+        "download of layer ")
+    assert f" from registry {proxy.address} broke off " in sentence
+    assert "slow" not in sentence

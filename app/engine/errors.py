@@ -14,6 +14,7 @@ import docker.errors
 import requests.exceptions
 import urllib3.exceptions
 
+from app.engine.ssh import SshFailure, SshTimeout
 from app.fields.credentials import mask_credentials
 
 # What went wrong, in words a retry policy or a status badge can use.
@@ -165,6 +166,13 @@ def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineErr
             "uses it",
             CONFLICT,
         )
+    if "client sent an http request to an https server" in low:
+        return EngineError(
+            f"{ctx.engine_at} speaks TLS on that port, but this connection was plain HTTP; turn "
+            "Use TLS on and fill in TLS CA Certificate (and TLS Client Certificate and Key if "
+            "the engine demands them)",
+            TLS,
+        )
     m = re.search(r"unknown runtime specified:? ?(\S+)", text, re.I)
     if m:
         return EngineError(f"the engine has no runtime named {m.group(1)}; check Runtime", CONFIG)
@@ -275,6 +283,14 @@ def _from_registry_text(
     if reason is not None and about_registry:
         host = ctx.registry or _host_in_url(text)
         where = f"registry {host}" if host else "the registry"
+        broke = _broke_off(low)
+        if broke is not None:
+            # It answered, then the transfer broke: the registry is there, the link is not.
+            return EngineError(
+                f"{where} {broke} in the middle of {ctx.action}; check the network between the "
+                "engine's host and the registry, and the registry",
+                UNREACHABLE,
+            )
         return EngineError(
             f"{where} is not reachable ({reason}); check the registry address in Image name "
             "and that the registry is running",
@@ -304,6 +320,18 @@ def _network_reason(low: str) -> str | None:
     return None
 
 
+def _broke_off(low: str) -> str | None:
+    """How a transfer that had started broke, from the engine's Go error; None if the error
+    came while connecting ("dial tcp ...") or is no such error."""
+    if "dial tcp" in low:
+        return None
+    if "connection reset by peer" in low:
+        return "reset the connection"
+    if "unexpected eof" in low or "broken pipe" in low:
+        return "closed the connection"
+    return None
+
+
 def _host_in_url(text: str) -> str | None:
     m = re.search(r"https?://([^/\s\"]+)", text)
     return m.group(1) if m else None
@@ -316,6 +344,9 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
     def has(*types: type[BaseException]) -> BaseException | None:
         return next((e for e in chain if isinstance(e, types)), None)
 
+    ssh_error = has(SshFailure, SshTimeout)
+    if ssh_error is not None:
+        return _from_ssh(ssh_error, ctx)
     engine = ctx.engine_at
     if has(docker.errors.TLSParameterError):
         return EngineError(
@@ -325,6 +356,27 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
         )
     tls_error = has(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError)
     if tls_error is not None:
+        code = _tls_code(chain)
+        if code == "WRONG_VERSION_NUMBER":
+            return EngineError(
+                f"{engine} did not answer in TLS: that port is not a TLS port (a plain tcp:// "
+                "engine answers in plain HTTP); check the port in Docker Host URL (Docker uses "
+                "2376 with TLS, 2375 without) and the TLS fields",
+                TLS,
+            )
+        if code == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
+            return EngineError(
+                f"{engine} demands a client certificate and none was sent; fill in TLS Client "
+                "Certificate and TLS Client Key",
+                TLS,
+            )
+        if code in ("SSLV3_ALERT_BAD_CERTIFICATE", "TLSV1_ALERT_UNKNOWN_CA",
+                    "SSLV3_ALERT_CERTIFICATE_UNKNOWN"):
+            return EngineError(
+                f"{engine} refused this client's certificate ({_tls_reason(chain)}); check TLS "
+                "Client Certificate and TLS Client Key: the engine's CA must have signed them",
+                TLS,
+            )
         return EngineError(
             f"the secure connection to {engine} failed ({_tls_reason(chain)}); check TLS CA "
             "Certificate, TLS Client Certificate, TLS Client Key and Verify Engine Certificate",
@@ -380,6 +432,121 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
     return None
 
 
+def _from_ssh(exc: BaseException, ctx: _Context) -> EngineError:
+    """What the ssh client (or the command it ran on the gateway) said, as a sentence."""
+    if isinstance(exc, SshTimeout):
+        url = exc.host.url
+        seconds = f"{exc.seconds:g} s" if exc.seconds is not None else "the allowed time"
+        if exc.logged_in:
+            return EngineError(
+                f"{ctx.action} got no answer from the Docker engine behind {url} within "
+                f"{seconds}; the ssh login worked, so check the engine on the gateway",
+                DEADLINE,
+            )
+        return EngineError(
+            f"{url} did not complete the SSH login within {seconds}; check the SSH server on "
+            "the gateway",
+            UNREACHABLE,
+        )
+    assert isinstance(exc, SshFailure)
+    host, options = exc.host, exc.options
+    url, port = host.url, host.port or 22
+    user = host.user or "this user"
+    text = "\n".join(exc.lines)
+    low = text.lower()
+    last = _short(exc.lines[-1]) if exc.lines else ""
+
+    def unreachable(sentence: str) -> EngineError:
+        return EngineError(sentence, UNREACHABLE)
+
+    if exc.no_client:
+        return unreachable(
+            f"there is no ssh program on this computer to reach {url}; install the OpenSSH "
+            "client"
+        )
+    if exc.ended_by_moorings:
+        return unreachable(f"{ctx.action} was cut short: Moorings closed its ssh connection to "
+                           f"{url} (closing or stopping)")
+    if exc.login_timed_out:
+        return unreachable(
+            f"{url} answered as an SSH server but did not complete the SSH login within "
+            f"{options.login_timeout_s} s; check the SSH server on the gateway"
+        )
+    if "during banner exchange" in low:
+        return unreachable(
+            f"{url} accepted the connection but did not answer as an SSH server within "
+            f"{options.connect_timeout_s} s; check that port {port} in Docker Host URL is the "
+            "gateway's SSH port"
+        )
+    if "could not resolve hostname" in low or "name or service not known" in low:
+        return unreachable(f"the host name {host.host} in {url} cannot be resolved; check "
+                           "Docker Host URL")
+    if "connection refused" in low and "kex_exchange_identification" not in low:
+        return unreachable(
+            f"{url} refused the connection: no SSH server listens on {host.host} port {port}; "
+            "check Docker Host URL and that the SSH server runs on the gateway"
+        )
+    if "no route to host" in low or "network is unreachable" in low:
+        return unreachable(f"there is no route to {host.host} ({url}); check the network and "
+                           "Docker Host URL")
+    if "kex_exchange_identification" in low or "banner line contains invalid" in low:
+        return unreachable(
+            f"{url} accepted the connection and then closed it without answering as an SSH "
+            f"server; check that port {port} in Docker Host URL is the gateway's SSH port"
+        )
+    if "connection timed out" in low or "operation timed out" in low:
+        return unreachable(
+            f"{url} did not accept the connection within {options.connect_timeout_s} s; check "
+            "Docker Host URL and the network (a firewall may drop it)"
+        )
+    if "host key verification failed" in low or "remote host identification has changed" in low:
+        return unreachable(
+            f"ssh does not trust the host key of {host.host} (unknown or changed), so it did "
+            f"not log in to {url}; run `{host.login}` once in a terminal to check and accept "
+            "the key"
+        )
+    if "permission denied" in low and exc.code == 255:
+        m = re.search(r"permission denied \(([^)]*)\)", low)
+        accepts = f"; it accepts {m.group(1).replace(',', ', ')}" if m else ""
+        return unreachable(
+            f"{url} refused the login of {user} (permission denied{accepts}); check the user in "
+            "Docker Host URL and that this user's key is in the gateway's authorized_keys or in "
+            "the ssh agent"
+        )
+    if re.search(r"timeout, server \S+ not responding", low):
+        alive = f" for {options.alive_s} s" if options.alive_s else ""
+        return unreachable(
+            f"{url} stopped answering (no reply to ssh keepalives{alive}); check the network "
+            "and the gateway"
+        )
+    if exc.code == 127 or "command not found" in low or re.search(r"docker: .*not found", low):
+        return unreachable(
+            f"{url} has no docker command for {user}: the gateway needs the docker CLI on that "
+            "user's PATH for ssh://"
+        )
+    if exc.code not in (None, 255):  # ssh logged in; docker system dial-stdio failed there
+        if "permission denied" in low:
+            return unreachable(
+                f"{user} on {host.host} may not use the Docker engine (permission denied on its "
+                f"socket); add {user} to the docker group on the gateway"
+            )
+        if ("no such file or directory" in low or "connection refused" in low
+                or "is the docker daemon running" in low):
+            return unreachable(
+                f"the Docker engine on {host.host} is not running (the ssh login to {url} "
+                "worked, but the engine's socket does not answer); start the engine on the "
+                "gateway"
+            )
+        return unreachable(
+            f"the ssh login to {url} worked, but `docker system dial-stdio` failed there "
+            f"({last or f'exit code {exc.code}'})"
+        )
+    if "connection reset" in low or "broken pipe" in low or "connection closed" in low:
+        return unreachable(f"the SSH connection to {url} broke during {ctx.action} ({last}); "
+                           "check the network and the gateway")
+    return unreachable(f"ssh to {url} failed during {ctx.action}: {last or 'no reason given'}")
+
+
 def _from_client_text(text: str, ctx: _Context) -> EngineError | None:
     """The same cases, when only a message is left (a DockerException built from a string)."""
     low = text.lower()
@@ -408,6 +575,15 @@ def _from_client_text(text: str, ctx: _Context) -> EngineError | None:
     )
 
 
+def _tls_code(chain: list[BaseException]) -> str | None:
+    """OpenSSL's reason code (``WRONG_VERSION_NUMBER``...) of the first SSL error."""
+    for e in chain:
+        reason = getattr(e, "reason", None)  # only OpenSSL's own errors have one
+        if isinstance(e, ssl.SSLError) and isinstance(reason, str):
+            return reason
+    return None
+
+
 def _tls_reason(chain: list[BaseException]) -> str:
     for e in chain:
         if isinstance(e, ssl.SSLCertVerificationError) and e.verify_message:
@@ -427,7 +603,11 @@ def _engine_from(exc: BaseException) -> str | None:
         if isinstance(host, str) and host and not getattr(pool, "socket_path", None):
             return f"tcp://{host}:{port}" if port else f"tcp://{host}"
     m = re.search(r"HTTPS?ConnectionPool\(host='([^']+)', port=(\d+)\)", str(exc))
-    return f"tcp://{m.group(1)}:{m.group(2)}" if m else None
+    if m:
+        return f"tcp://{m.group(1)}:{m.group(2)}"
+    # docker-py's APIError: "400 Client Error for http://HOST:PORT/version: ..."
+    m = re.search(r"\bfor https?://([^/\s:]+(?::\d+)?)/", str(exc))
+    return f"tcp://{m.group(1)}" if m else None
 
 
 # --- text helpers -----------------------------------------------------------------------

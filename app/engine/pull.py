@@ -29,6 +29,7 @@ from app.engine.errors import (
 )
 from app.engine.progress import LayerProgress as LayerProgress  # re-exported
 from app.engine.progress import PullProgress as PullProgress  # re-exported
+from app.engine.ssh import SshSocket
 
 PULL_KINDS = frozenset({AUTH, NOT_FOUND, UNREACHABLE, DEADLINE, CANCELLED, ENGINE})
 
@@ -94,12 +95,18 @@ class _Progress:
         self.sizes: dict[str, int] = {}
         self.downloaded: dict[str, int] = {}
         self.changed = False
+        # The engine retries a layer whose download broke off ("Retrying in N seconds"); the
+        # stream never says why, but it is the only sign of it before the engine gives up.
+        self.retries: dict[str, int] = {}
 
     def feed(self, item: dict[str, Any]) -> None:
         layer_id = item.get("id")
         status = str(item.get("status") or "")
         if not isinstance(layer_id, str) or not status or status.startswith("Pulling from"):
             return  # "Pulling from x" carries the tag as its id; Digest:/Status: have none
+        old_status = self.layers[layer_id].status if layer_id in self.layers else ""
+        if status.startswith("Retrying") and not old_status.startswith("Retrying"):
+            self.retries[layer_id] = self.retries.get(layer_id, 0) + 1
         detail = item.get("progressDetail") or {}
         current = _int(detail.get("current"))
         total = _int(detail.get("total"))
@@ -119,6 +126,19 @@ class _Progress:
             shown_current, shown_total = (old.current, old.total) if old else (0, size)
         self.layers[layer_id] = LayerProgress(layer_id, status, shown_current, shown_total)
         self.changed = True
+
+    def broke_off(self, registry: str) -> str | None:
+        """Why a pull that ran out of time did, when downloads broke off and were retried."""
+        if not self.retries:
+            return None
+        layer, count = max(self.retries.items(), key=lambda kv: kv[1])
+        times = "once" if count == 1 else f"{count} times"
+        waiting = self.layers[layer].status.startswith("Retrying") if layer in self.layers \
+            else False
+        now = ", and the engine was waiting to try again" if waiting else ""
+        return (f"the download of layer {layer} from registry {registry} broke off {times}"
+                f"{now}; check the network between the engine's host and the registry, and "
+                "the registry")
 
     def snapshot(self) -> PullProgress:
         sized = [lid for lid in self.layers if self.sizes.get(lid, 0) > 0]
@@ -237,7 +257,10 @@ class _Reader:
 
 
 def _engine_url(api: Any) -> str | None:
-    """The engine's address as a person typed it (``unix:///...``, ``tcp://...``)."""
+    """The engine's address as a person typed it (``unix:///...``, ``tcp://...``, ``ssh://``)."""
+    given = getattr(api, "engine_url", None)  # hosts.py's clients know it
+    if isinstance(given, str) and given:
+        return given
     base = str(getattr(api, "base_url", "") or "")
     if base.startswith("http+docker://"):
         for adapter in api.adapters.values():
@@ -295,8 +318,10 @@ def _track_connections(api: Any, sink: list[Any], lock: threading.Lock) -> None:
 def _shutdown(sock: Any) -> None:
     # shutdown(), unlike close(), wakes a thread blocked in recv() on the same socket. The
     # plain socket method also works under TLS, without touching the SSL object another
-    # thread is using.
-    if isinstance(sock, socket.socket):
+    # thread is using. Over ssh, the ssh child goes too (its remote end may never close).
+    if isinstance(sock, SshSocket):
+        sock.abort()
+    elif isinstance(sock, socket.socket):
         with contextlib.suppress(OSError):
             socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
@@ -363,6 +388,10 @@ def pull_image(
             if cancel is not None and cancel.is_set():
                 raise failure(CANCELLED, f"{action} was cancelled")
             if now >= deadline:
+                broke = progress.broke_off(registry)
+                if broke is not None:
+                    raise failure(UNREACHABLE, f"{action} did not finish within the "
+                                  f"{timeout_s:g} s Image Download Timeout: {broke}")
                 raise failure(
                     DEADLINE,
                     f"{action} took longer than the {timeout_s:g} s Image Download Timeout; "

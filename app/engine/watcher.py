@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from app.engine.errors import explain
 from app.engine.hosts import EngineTarget
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,11 @@ class EventWatcher:
     def _run(self) -> None:
         reason = "the engine's event stream ended"
         try:
-            self._api = self._target.api_client(timeout=None)
+            api = self._target.api_client(timeout=None)
+            self._api = api
+            if self._stopping.is_set():  # stop() came while the client was being built
+                api.close()
+                return
             kwargs: dict[str, Any] = {"decode": True, "filters": {"type": ["container"]}}
             if self._since is not None:
                 kwargs["since"] = int(self._since)
@@ -72,6 +77,7 @@ class EventWatcher:
                     self.last_time = stamp / 1e9
                 self._on_event(event)
         except Exception as exc:  # noqa: BLE001 - any failure of the stream means: reconnect
-            reason = f"the engine's event stream broke ({type(exc).__name__})"
+            reason = explain(exc, action="following the engine's events",
+                             engine=self._target.url)
         if not self._stopping.is_set():
             self._on_lost(reason)

@@ -152,6 +152,7 @@ class Orchestrator:
         ctx.removals.shutdown()
         for _, run in ctx.runs.items():
             run.abandon(stopped_error())
+        ctx.link.target.end_ssh_children()  # also those of a call still blocked on the engine
 
     # Requests. Each returns a Future settled once the request's steps are done.
     def reconcile(self, names: list[str] | None = None) -> Future[None]:
@@ -271,11 +272,9 @@ class Orchestrator:
 
     def _on_target(self, target: EngineTarget) -> None:
         # New steps and pulls go to the engine the settings now name.
+        # (An unsafe connection is warned about once, by EngineTarget.api_client.)
         self._ctx.starts.reset_clients()
         self._ctx.removals.reset_clients()
-        warning = target.security_warning()
-        if warning:
-            log.warning("%s", warning)
 
     def _on_connected(self, trigger: str) -> None:
         ctx = self._ctx
