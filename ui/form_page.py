@@ -75,6 +75,8 @@ class FormPage(QWidget):
         self.apply_button.clicked.connect(self.apply_requested)
         self.reset_button.clicked.connect(self._on_reset)
         self.form.changed.connect(self._refresh_buttons)
+        # Stored values shown (an Apply that went through, a Reset): nothing is unapplied.
+        self.form.loaded.connect(self._refresh_buttons)
         # A bound method, not a lambda: PySide6 6.12 drops a reference to the bool argument
         # when a lambda receives it, and the interpreter aborts at exit.
         self.form.validity_changed.connect(self._on_validity_changed)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 # `Qt` itself is reached through QtCore only inside methods that run after the first frame:
@@ -78,6 +80,8 @@ class MainWindow(QMainWindow):
         self.instance_page: InstancePage | None = None
         self.factory_dialog: FactoryDialog | None = None
         self.service_page: ServicePage | None = None
+        # Instances a person asked to stop, with when: "stopping" until the stop is over.
+        self._stopping: dict[str, float] = {}
 
         # Header: which engine, and is it live. Always visible, in both layouts.
         header = QWidget()
@@ -393,9 +397,28 @@ class MainWindow(QMainWindow):
     def _on_state(self, status: InstanceStatus) -> None:
         if not self.repo.has_instance(status.name):
             return
+        from app.orchestrator.state import Phase
+
+        if status.phase not in (Phase.RUNNING, Phase.RESTARTING):
+            self._stopping.pop(status.name, None)  # the stop is over (or the core says so)
+        self._show_status(self._shown(status) or status)
+
+    def _show_status(self, status: InstanceStatus) -> None:
         self.model.update_status(status)
         if self.instance_page is not None and self.instance_page.name == status.name:
             self.instance_page.show_status(status)
+
+    def _shown(self, status: InstanceStatus | None) -> InstanceStatus | None:
+        """The status as the window shows it: "stopping" while a person's Stop is under way
+        and the engine still reports the container running."""
+        from app.orchestrator.state import Phase
+
+        if status is None or status.phase not in (Phase.RUNNING, Phase.RESTARTING):
+            return status
+        asked = self._stopping.get(status.name)
+        if asked is None:
+            return status
+        return replace(status, phase=Phase.STOPPING, since=asked)
 
     def _on_connection(self, conn: ConnectionChanged) -> None:
         self._show_host(conn)
@@ -483,13 +506,14 @@ class MainWindow(QMainWindow):
         inst = self.repo.instance(name)
         page = InstancePage(self.repo.catalog.by_pid(inst.factory), name)
         page.form.set_values(inst.values)
-        page.show_status(self.orch.status(name) or self.model.status(name))
+        page.show_status(self._shown(self.orch.status(name) or self.model.status(name)))
         page.apply_requested.connect(self.apply_instance)
         page.delete_requested.connect(self.delete_instance)
         page.history_requested.connect(
             lambda: page.timeline.set_entries(self.orch.history(name)))
         page.start_requested.connect(lambda: self._run(self.orch.start_container(name), page))
-        page.stop_requested.connect(lambda: self._run(self.orch.stop_container(name), page))
+        page.stop_requested.connect(lambda: self._stop(name, page))
+        page.retry_requested.connect(lambda: self._run(self.orch.retry_instance(name), page))
         self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
         self.instance_page = page
@@ -555,6 +579,7 @@ class MainWindow(QMainWindow):
         from app.errors import ConfigError
 
         page.set_busy(True)
+        sent = page.form.values()
 
         def done(f: Future[Any]) -> None:
             page.set_busy(False)
@@ -563,8 +588,10 @@ class MainWindow(QMainWindow):
                 page.form.show_errors(exc.errors)
             elif exc is not None:
                 page.status_line.setText(f"Apply failed: {exc}")
-            else:
+            elif page.form.values() == sent:
+                # The stored values become the form's baseline: Apply and Reset go off.
                 page.form.set_values(stored_values(f.result()))
+            # else: the person kept typing while it applied; those edits stay, unapplied.
         self.bridge.when_done(future, done)
 
     def delete_instance(self) -> None:
@@ -588,6 +615,22 @@ class MainWindow(QMainWindow):
                 return
             self.show_message(f"{name} was deleted.")
         self.bridge.when_done(self.orch.delete_instance(name), done)
+
+    def _stop(self, name: str, page: InstancePage) -> None:
+        self._stopping[name] = time.time()
+        current = self.orch.status(name) or self.model.status(name)
+        if current is not None:
+            self._show_status(self._shown(current) or current)
+
+        def over(_f: Future[Any]) -> None:
+            # Done or refused: the core's own status from here on.
+            if self._stopping.pop(name, None) is not None:
+                latest = self.orch.status(name) or self.model.status(name)
+                if latest is not None:
+                    self._show_status(latest)
+        future = self.orch.stop_container(name)
+        self._run(future, page)
+        self.bridge.when_done(future, over)
 
     def _run(self, future: Future[Any], page: InstancePage) -> None:
         from app.engine.errors import EngineError

@@ -78,6 +78,8 @@ class ComponentForm(QWidget):
     changed = Signal()
     """After any edit by the person."""
     validity_changed = Signal(bool)
+    loaded = Signal()
+    """After :meth:`set_values` (or :meth:`reset`): the shown values are the new baseline."""
 
     def __init__(
         self,
@@ -237,6 +239,7 @@ class ComponentForm(QWidget):
         self._baseline = self.values()
         self._display([])
         self._set_valid(self.is_valid())
+        self.loaded.emit()
 
     def values(self) -> dict[str, object]:
         """What the person entered, per field id, typed where the editor knows the type."""

@@ -46,7 +46,7 @@ from app.inventory.rows import ContainerRow
 from ui.badge_delegate import ROW_HEIGHT
 from ui.bridge import CoreBridge, error_sentence
 from ui.dialogs import ask
-from ui.inventory import AMBER, DASH, GREEN, GREY, RED, clock, short_id, state_colour
+from ui.inventory import AMBER, BLUE, DASH, GREEN, GREY, RED, clock, short_id, state_colour
 from ui.inventory.containers_model import (
     COLUMNS,
     CREATED,
@@ -378,7 +378,10 @@ class ContainerDetails(QFrame):
         self.row: ContainerRow | None = None
         self.show_row(None)
 
-    def show_row(self, row: ContainerRow | None, *, gone: bool = False) -> None:
+    def show_row(self, row: ContainerRow | None, *, gone: bool = False,
+                 pending: str | None = None) -> None:
+        """``pending``: the action under way on this container ("stopping", ...): its badge
+        says so and no other action can be pressed until it is over."""
         self.row = row
         shown = row is not None
         self.placeholder.setVisible(not shown)
@@ -387,8 +390,9 @@ class ContainerDetails(QFrame):
         if row is None:
             return
         self.name_label.setText(row.name)
-        colour = GREY if gone else state_colour(row.state, row.exit_code, row.health)
-        self.state_label.setText("removed" if gone else row.state_label())
+        colour = GREY if gone else BLUE if pending else state_colour(row.state, row.exit_code,
+                                                                      row.health)
+        self.state_label.setText("removed" if gone else pending or row.state_label())
         self.state_label.setStyleSheet(
             f"QLabel {{ background: {colour}; color: white; border-radius: 10px;"
             " padding: 3px 12px; font-weight: bold; }")
@@ -404,12 +408,13 @@ class ContainerDetails(QFrame):
         self.open_instance_button.setVisible(bool(row.instance))
         self.open_instance_button.set_full_text(f"Open {row.instance}  ›" if row.instance else "")
         running = row.state in ("running", "restarting", "paused")
-        self.start_button.setEnabled(not gone and not running and row.state != "removing")
-        self.stop_button.setEnabled(not gone and running)
-        self.restart_button.setEnabled(not gone and row.state in ("running", "exited", "dead",
-                                                                  "created"))
+        idle = not gone and not pending
+        self.start_button.setEnabled(idle and not running and row.state != "removing")
+        self.stop_button.setEnabled(idle and running)
+        self.restart_button.setEnabled(idle and row.state in ("running", "exited", "dead",
+                                                              "created"))
         self.logs_button.setEnabled(not gone)
-        self.remove_button.setEnabled(not gone and row.state != "removing")
+        self.remove_button.setEnabled(idle and row.state != "removing")
         self.remove_button.setToolTip(
             f"Managed by the instance {row.instance}: remove it in Services" if row.instance
             else "Remove this container from the engine")
@@ -445,6 +450,9 @@ class ContainersPage(QWidget):
         self._apply_timer.setSingleShot(True)
         self._apply_timer.timeout.connect(self._apply_waiting)
         self._state: FeedState | None = None
+        # Actions under way, by container id: "stopping", "restarting", ... (a stop can take
+        # the engine's whole timeout, 10 s, and must not look like nothing happened).
+        self._pending: dict[str, str] = {}
 
         self.model = ContainersModel(self)
         self.proxy = ContainersProxy(self)
@@ -673,7 +681,7 @@ class ContainersPage(QWidget):
             else:
                 self.model.change_row(row, fields)
             if row is not None and cid == self._selected:
-                self.details.show_row(row)
+                self.details.show_row(row, pending=self._pending.get(cid))
 
     def flush(self) -> None:
         """Apply the row changes waiting for the next apply now (tests, and before a look at
@@ -739,7 +747,7 @@ class ContainersPage(QWidget):
         if row.id != self._selected:
             self.status.show_message("")
         self._selected = row.id
-        self.details.show_row(row)
+        self.details.show_row(row, pending=self._pending.get(row.id))
 
     def select(self, container_id: str) -> bool:
         """Select a container by id (as a tap on its row would); False when it is not
@@ -781,21 +789,34 @@ class ContainersPage(QWidget):
                  "remove": "Removing"}[verb]
         done_word = {"start": "started", "stop": "stopped", "restart": "restarted",
                      "remove": "removed"}[verb]
-        name = row.name
+        name, cid = row.name, row.id
         self.status.show_message(f"{doing} {name}…")
         try:
-            future = call[verb](row.id)
+            future = call[verb](cid)
         except Exception as exc:  # noqa: BLE001 - a refusal up front is shown like any other
             self.status.show_message(error_sentence(exc), error=True)
             return
+        self._set_pending(cid, doing.lower())
 
         def done(f: Future[Any]) -> None:
+            self._set_pending(cid, None)
             exc = f.exception()
             if exc is not None:
                 self.status.show_message(error_sentence(exc), error=True)
             elif self.status.message.startswith(doing):
                 self.status.show_message(f"{name} {done_word}.")
         self.bridge.when_done(future, done)
+
+    def _set_pending(self, cid: str, doing: str | None) -> None:
+        if doing is None:
+            self._pending.pop(cid, None)
+        else:
+            self._pending[cid] = doing
+        row = self.details.row
+        if row is not None and row.id == cid and cid == self._selected:
+            latest = self.model.row_for(cid) or row
+            self.details.show_row(latest, gone=self.model.row_of(cid) < 0,
+                                  pending=self._pending.get(cid))
 
     def remove_selected(self) -> None:
         row = self.details.row
