@@ -58,7 +58,10 @@ def badge_key(status: InstanceStatus | None) -> str:
 
 
 def _clock(stamp: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(stamp))
+    """``hh:mm:ss`` today, with the date before it on any other day (a container adopted
+    after a restart of Moorings may have run for weeks)."""
+    local, today = time.localtime(stamp), time.localtime()
+    return time.strftime("%H:%M:%S" if local[:3] == today[:3] else "%Y-%m-%d %H:%M:%S", local)
 
 
 def status_sentence(status: InstanceStatus | None) -> str:

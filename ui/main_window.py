@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.service_page: ServicePage | None = None
         # Instances a person asked to stop, with when: "stopping" until the stop is over.
         self._stopping: dict[str, float] = {}
+        self._reported: dict[str, InstanceStatus] = {}  # the core's last word per instance
 
         # Header: which engine, and is it live. Always visible, in both layouts.
         header = QWidget()
@@ -399,6 +400,7 @@ class MainWindow(QMainWindow):
             return
         from app.orchestrator.state import Phase
 
+        self._reported[status.name] = status
         if status.phase not in (Phase.RUNNING, Phase.RESTARTING):
             self._stopping.pop(status.name, None)  # the stop is over (or the core says so)
         self._show_status(self._shown(status) or status)
@@ -427,6 +429,8 @@ class MainWindow(QMainWindow):
             self.service_page.show_connection(conn)
 
     def _on_removed(self, name: str) -> None:
+        self._reported.pop(name, None)
+        self._stopping.pop(name, None)
         self.model.remove_instance(name)
         if self.instance_page is not None and self.instance_page.name == name:
             self._drop_instance_page()
@@ -618,19 +622,19 @@ class MainWindow(QMainWindow):
 
     def _stop(self, name: str, page: InstancePage) -> None:
         self._stopping[name] = time.time()
-        current = self.orch.status(name) or self.model.status(name)
+        current = self._reported.get(name) or self.orch.status(name)
         if current is not None:
             self._show_status(self._shown(current) or current)
 
         def over(_f: Future[Any]) -> None:
             # Done or refused: the core's own status from here on.
             if self._stopping.pop(name, None) is not None:
-                latest = self.orch.status(name) or self.model.status(name)
+                latest = self._reported.get(name) or self.orch.status(name)
                 if latest is not None:
                     self._show_status(latest)
         future = self.orch.stop_container(name)
-        self._run(future, page)
         self.bridge.when_done(future, over)
+        self._run(future, page)  # after: a refusal's sentence stays under the badge
 
     def _run(self, future: Future[Any], page: InstancePage) -> None:
         from app.engine.errors import EngineError
