@@ -5,6 +5,7 @@ its frame stays on the screen."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -143,3 +144,29 @@ def test_on_a_big_screen_a_laptop_sized_window_fits_with_its_frame(
         client, frame, window = _settled(display, proc, good)
         assert window, f"no Moorings window appeared:\n{proc.text()}"
         assert good(client, frame), f"the window is {client} with its frame at {frame}"
+
+
+def test_on_screen_keyboard_taps_type_and_keep_the_dialog_in_sight() -> None:
+    """With Qt's on-screen keyboard and no window manager: one tap on a form field opens the
+    keyboard; the factory dialog's name, error line and Create stay above it; g, u, i typed
+    on the keyboard give "gui" (a container name is not capitalised)."""
+    with x_display(800, 480, "none") as display:
+        r = subprocess.run([sys.executable, str(ROOT / "tests" / "keyboard_session.py")],
+                           capture_output=True, text=True, timeout=180, cwd=ROOT,
+                           env={**os.environ, **display.env}, check=False)
+    lines = [line for line in r.stdout.splitlines() if line.startswith("{")]
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert lines, r.stdout + r.stderr
+    seen = json.loads(lines[-1])
+    assert seen["window_active"], "the window did not get the keyboard focus"
+    assert seen["first_tap_focus"], seen
+    assert seen["first_tap_keyboard"], (
+        f"one tap on Memory at {seen['field_before_tap']} opened no keyboard")
+    assert seen["field_above_keyboard"], seen
+    assert seen["dialog_keyboard"], seen
+    assert seen["dialog_parts_visible"], seen
+    assert "not a valid container name" in seen["dialog_error_text"]
+    assert seen["dialog_above_keyboard"], (
+        f"under the keyboard at {seen['dialog_keyboard_rect']}: {seen['dialog_parts']}")
+    assert seen["typed"], "the keyboard's keys were not found"
+    assert seen["typed_text"] == "gui"

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from app.metatype import FieldDescriptor, FieldType
 from ui.form.password import PasswordField
+from ui.input_hints import NUMERIC_TEXT, hints_for
 
 TOUCH_MIN = 44
 """The least height (and width, for buttons) of anything a finger has to hit, in pixels."""
@@ -52,9 +53,6 @@ _INTEGRAL_LIMITS: dict[FieldType, tuple[int, int]] = {
     FieldType.LONG: (-(2**63), 2**63 - 1),
 }
 
-_TECHNICAL_TEXT_HINTS = (
-    Qt.InputMethodHint.ImhNoAutoUppercase | Qt.InputMethodHint.ImhNoPredictiveText
-)
 
 
 def _as_text(value: object) -> str:
@@ -326,7 +324,7 @@ class TextEditor(FieldEditor):
         self.line_edit = QLineEdit(parent)
         self._name(self.line_edit)
         self.line_edit.setMinimumHeight(TOUCH_MIN)
-        self.line_edit.setInputMethodHints(_TECHNICAL_TEXT_HINTS)
+        self.line_edit.setInputMethodHints(hints_for(desc.syntax, desc.role))
         if desc.type is FieldType.CHAR:
             self.line_edit.setMaxLength(1)
         self.line_edit.textChanged.connect(self._person_edited)
@@ -348,7 +346,7 @@ class MultilineEditor(FieldEditor):
         super().__init__(desc, parent)
         self.text_edit = GrowingPlainTextEdit(parent)
         self._name(self.text_edit)
-        self.text_edit.setInputMethodHints(_TECHNICAL_TEXT_HINTS)
+        self.text_edit.setInputMethodHints(hints_for(desc.syntax, desc.role))
         self.text_edit.textChanged.connect(self._person_edited)
 
     @property
@@ -599,7 +597,8 @@ class DecimalEditor(_NumberEditor):
             negative = True
         sign = "[+-]?" if negative else r"\+?"
         super().__init__(desc, rf"^{sign}\d*\.?\d*$", parent)
-        self.line_edit.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
+        self.line_edit.setInputMethodHints(NUMERIC_TEXT
+                                           | Qt.InputMethodHint.ImhFormattedNumbersOnly)
         self._finish_row()
 
     def value(self) -> object:

@@ -46,6 +46,7 @@ from app.inventory.rows import ContainerRow
 from ui.badge_delegate import ROW_HEIGHT
 from ui.bridge import CoreBridge, error_sentence
 from ui.dialogs import ask
+from ui.input_hints import technical
 from ui.inventory import AMBER, BLUE, DASH, GREEN, GREY, RED, clock, short_id, state_colour
 from ui.inventory.containers_model import (
     COLUMNS,
@@ -179,6 +180,8 @@ class PageTop:
         self.filter.setPlaceholderText(placeholder)
         self.filter.setClearButtonEnabled(True)
         self.filter.setMinimumHeight(TOUCH_MIN)
+        self.filter.setAccessibleName(f"Filter {title.lower()}")
+        technical(self.filter)
         self.count = QLabel("")
         self.count.setObjectName(count_name)
         self.count.setStyleSheet("color: #4a4f57;")

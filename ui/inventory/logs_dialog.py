@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.inventory.logs import format_line
 from ui.bridge import error_sentence
+from ui.input_hints import technical
 
 MAX_LINES = 10_000
 FLUSH_MS = 100  # appends are batched: at most one repaint of the log per 100 ms
@@ -109,6 +110,8 @@ class LogsDialog(QDialog):
         self.filter.setPlaceholderText("Show only lines containing…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMinimumHeight(TOUCH_MIN)
+        self.filter.setAccessibleName("Filter the log")
+        technical(self.filter)
         self.follow = self._toggle("Follow", "logs-follow", True,
                                    "Keep showing the newest lines as they arrive")
         self.timestamps = self._toggle("Times", "logs-timestamps", True,
