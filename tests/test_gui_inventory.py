@@ -942,3 +942,15 @@ def test_search_boxes_are_technical_for_an_on_screen_keyboard(
         hints = box.inputMethodHints()
         assert hints & Qt.InputMethodHint.ImhNoAutoUppercase, box.objectName()
         assert hints & Qt.InputMethodHint.ImhNoPredictiveText, box.objectName()
+
+
+def test_column_headers_are_touch_targets(
+        qtbot: QtBot, page: ContainersPage, bridge: CoreBridge) -> None:
+    images = ImagesPage(bridge)
+    qtbot.addWidget(images)
+    images.resize(800, 480)
+    images.show()
+    qtbot.waitExposed(images)
+    page.resize(800, 480)
+    for table in (page.table, images.table):
+        assert table.horizontalHeader().height() >= 44, table.objectName()

@@ -231,3 +231,99 @@ def test_running_since_is_the_engine_s_start_of_the_container() -> None:
     today = time.time() - 5
     assert f"Running since {time.strftime('%H:%M:%S', time.localtime(today))}" in \
         status_sentence(_status(Phase.RUNNING, since=time.time(), started_at=today))
+
+
+# --- item 15: the header keeps the engine's address readable on the panel ------------------
+
+GATEWAY = "tcp://gateway-17.example.net:2376"
+
+
+@pytest.fixture
+def desktop_font() -> Iterator[None]:
+    """11 pt, a Debian desktop's default (the offscreen platform's is 9 pt)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    before = app.font()
+    font = app.font()
+    font.setPointSizeF(11.0)
+    app.setFont(font)
+    yield
+    app.setFont(before)
+
+
+@pytest.mark.usefixtures("desktop_font")
+def test_at_800x480_the_header_shows_the_whole_engine_address(
+        qtbot: QtBot, window: MainWindow) -> None:
+    from app.orchestrator.events import ConnectionChanged
+
+    window.resize(800, 480)
+    qtbot.waitUntil(lambda: window.touch_layout)
+    window._on_connection(ConnectionChanged(False, GATEWAY, "connection refused"))
+    for where in ("page", "tree"):
+        if where == "page":
+            window.select_instance(NAME)
+            qtbot.waitUntil(lambda: window.back_button.isVisible())
+        else:
+            window.show_tree()
+        qtbot.wait(20)
+        label = window.host_label
+        assert label.width() >= 220, f"{where}: the address gets {label.width()} px"
+        shown = label.text()
+        # What is shown fits (a QLabel cuts what does not, mid-letter) and says which
+        # gateway: its name and its port, shortened in the middle if at all.
+        assert label.fontMetrics().horizontalAdvance(shown) <= label.contentsRect().width(), \
+            f"{where}: {shown!r} is cut at {label.width()} px"
+        assert shown == GATEWAY, f"{where}: shown as {shown!r}"
+    assert window.host_label.accessibleName() == f"Docker engine: {GATEWAY}"
+    for button in (window.back_button, *window.nav_buttons.values()):
+        assert button.height() >= 44, button.text()
+
+
+# --- item 10: an unsafe engine connection is said in the header and in the settings -------
+
+def test_an_unsafe_engine_is_warned_of_in_the_header_while_connected(
+        qtbot: QtBot, window: MainWindow, orch: Orchestrator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.engine.hosts import EngineTarget
+    from app.orchestrator.events import ConnectionChanged
+
+    plain = EngineTarget(url="tcp://127.0.0.1:2375")
+    monkeypatch.setattr(orch, "target", lambda: plain)
+    window._on_connection(ConnectionChanged(True, plain.url, api_version="1.41"))
+    warning = window.security_warning
+    assert warning.isVisible()
+    sentence = plain.security_warning()
+    assert sentence is not None
+    assert sentence in warning.text()
+    # Not connected (any more): nothing is at risk through this window.
+    window._on_connection(ConnectionChanged(False, plain.url, "connection refused"))
+    assert not warning.isVisible()
+    safe = EngineTarget(url="unix:///var/run/docker.sock")
+    monkeypatch.setattr(orch, "target", lambda: safe)
+    window._on_connection(ConnectionChanged(True, safe.url, api_version="1.41"))
+    assert not warning.isVisible()
+
+
+def test_the_service_settings_warn_of_an_unsafe_engine_as_they_are_edited(
+        qtbot: QtBot, window: MainWindow) -> None:
+    window.select_service()
+    page = window.service_page
+    assert page is not None
+    warning = page.security_warning
+    assert not warning.isVisible()  # the local socket
+    host = page.form.editor("container.engine.host")
+    host.setFocus()
+    host.selectAll()
+    qtbot.keyClicks(host, "tcp://127.0.0.1:2375")
+    assert warning.isVisible()
+    assert "without TLS" in warning.text()
+    ca = page.form.editor("tls.ca.cert")
+    ca.setFocus()
+    qtbot.keyClicks(ca, "/etc/moorings/ca.pem")
+    assert not warning.isVisible(), warning.text()
+    verify = page.form.editor("tls.verify")
+    qtbot.mouseClick(verify, Qt.MouseButton.LeftButton)
+    assert warning.isVisible()
+    assert "verification is off" in warning.text()
+    _click(qtbot, page.reset_button)
+    assert not warning.isVisible()

@@ -54,6 +54,33 @@ def _repolish(widget: QWidget) -> None:
     style.polish(widget)
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text in the middle to the width it gets (an
+    engine address keeps its scheme and its port), never cut at the edge."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        from PySide6.QtCore import Qt
+
+        room = self.contentsRect().width()
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   room) if room > 0 else self._full)
+
+
 class _FirstFrameWatch(QObject):
     """Emits the window's ``first_frame`` once its first paint is done, then steps aside."""
 
@@ -87,21 +114,35 @@ class MainWindow(QMainWindow):
         # Header: which engine, and is it live. Always visible, in both layouts.
         header = QWidget()
         header.setObjectName("header")
-        hl = QHBoxLayout(header)
+        header_rows = QVBoxLayout(header)
+        header_rows.setContentsMargins(0, 0, 0, 0)
+        header_rows.setSpacing(0)
+        hl = QHBoxLayout()
         hl.setContentsMargins(8, 4, 8, 4)
+        header_rows.addLayout(hl)
+        # An unsafe engine connection (plain tcp://, TLS unverified) is said under the row,
+        # in words, for as long as the window is connected to it.
+        self.security_warning = QLabel("")
+        self.security_warning.setObjectName("security-warning")
+        self.security_warning.setWordWrap(True)
+        self.security_warning.setAccessibleName("Security warning")
+        self.security_warning.setVisible(False)
+        header_rows.addWidget(self.security_warning)
         self.back_button = QPushButton("‹ Back")
         self.back_button.setObjectName("back")
         self.back_button.setMinimumHeight(TOUCH_MIN)
         self.back_button.clicked.connect(self.show_tree)
-        app_label = QLabel("Moorings")
-        app_label.setObjectName("app-title")
-        self.host_label = QLabel("")
+        self.app_label = QLabel("Moorings")
+        self.app_label.setObjectName("app-title")
+        self.host_label = ElidedLabel()
         self.host_label.setObjectName("host-label")
+        self.host_label.setAccessibleName("Docker engine")
         self.connection_label = QLabel("starting…")
         self.connection_label.setObjectName("connection-label")
+        self.connection_label.setAccessibleName("Engine connection")
         # One header row, even at 480 px high: every pixel of height goes to the content.
         hl.addWidget(self.back_button)
-        hl.addWidget(app_label)
+        hl.addWidget(self.app_label)
         nav = QWidget()
         nav.setObjectName("nav")
         nl = QHBoxLayout(nav)
@@ -327,6 +368,9 @@ class MainWindow(QMainWindow):
         if touch == self._touch:
             return
         self._touch = touch
+        # On the panel the whole screen is Moorings: the header's width goes to the engine's
+        # address, which the person must always be able to read.
+        self.app_label.setVisible(not touch)
         if self._built:
             self._lay_out()
         self._update_back()
@@ -372,8 +416,10 @@ class MainWindow(QMainWindow):
     # -- header and messages -------------------------------------------------------------
     def _show_host(self, conn: ConnectionChanged) -> None:
         host = conn.host or "connecting…"
-        self.host_label.setText(host)
+        self.host_label.set_full_text(host)
         self.host_label.setToolTip(f"Docker engine: {host}")
+        self.host_label.setAccessibleName(f"Docker engine: {host}")
+        self._show_security_warning(conn)
         if conn.connected:
             self.connection_label.setText("● live")
             self.connection_label.setProperty("live", "true")
@@ -382,6 +428,18 @@ class MainWindow(QMainWindow):
             self.connection_label.setText("● not connected")
             self.connection_label.setProperty("live", "false")
             self.connection_label.setToolTip(conn.reason)
+        _repolish(self.connection_label)
+
+    def _show_security_warning(self, conn: ConnectionChanged) -> None:
+        warning = None
+        orch = getattr(self, "orch", None)
+        if conn.connected and orch is not None:
+            target = orch.target()
+            if target.url == conn.host:
+                warning = target.security_warning()
+        self.security_warning.setText(f"⚠ {warning}" if warning else "")
+        self.security_warning.setVisible(bool(warning))
+        self.connection_label.setProperty("unsafe", "true" if warning else "false")
         _repolish(self.connection_label)
 
     def show_message(self, text: str, *, error: bool = False) -> None:

@@ -46,6 +46,7 @@ from app.inventory.rows import ContainerRow
 from ui.badge_delegate import ROW_HEIGHT
 from ui.bridge import CoreBridge, error_sentence
 from ui.dialogs import ask
+from ui.form.editors import TOUCH_MIN
 from ui.input_hints import technical
 from ui.inventory import AMBER, BLUE, DASH, GREEN, GREY, RED, clock, short_id, state_colour
 from ui.inventory.containers_model import (
@@ -63,7 +64,6 @@ from ui.inventory.containers_model import (
     ports_text,
 )
 
-TOUCH_MIN = 44
 # Below this width only Name and State stay in the table; the details panel shows the rest.
 NARROW_WIDTH = 900
 # Below this width the two time columns go too (the details panel shows them).
@@ -211,7 +211,8 @@ def configure_table(table: QTableView) -> None:
     vh.setDefaultSectionSize(ROW_HEIGHT)
     vh.setMinimumSectionSize(ROW_HEIGHT)
     hh = table.horizontalHeader()
-    hh.setMinimumHeight(36)
+    # A header is tapped to sort: a touch target like any other.
+    hh.setMinimumHeight(TOUCH_MIN)
     hh.setHighlightSections(False)
     hh.setSectionsClickable(True)
     hh.setSortIndicatorShown(True)

@@ -29,11 +29,11 @@ from PySide6.QtWidgets import (
 
 from app.inventory.logs import format_line
 from ui.bridge import error_sentence
+from ui.form.editors import TOUCH_MIN
 from ui.input_hints import technical
 
 MAX_LINES = 10_000
 FLUSH_MS = 100  # appends are batched: at most one repaint of the log per 100 ms
-TOUCH_MIN = 44
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 Line = tuple[str, str, str]  # timestamp, text, stream
