@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.config.repository import ConfigRepository
@@ -28,6 +29,7 @@ from ui.services_model import STATUS_ROLE
 pytestmark = pytest.mark.gui
 
 NAME = "moorings-test-states"
+WEB_ID = "a1b2" * 8  # the fake inventory's container "web" (tests/test_gui_inventory.py)
 
 
 class Calls:
@@ -327,3 +329,103 @@ def test_the_service_settings_warn_of_an_unsafe_engine_as_they_are_edited(
     assert "verification is off" in warning.text()
     _click(qtbot, page.reset_button)
     assert not warning.isVisible()
+
+
+# --- item 16: a screen reader can operate the window ----------------------------------------
+
+def _name(widget: QWidget) -> str:
+    iface = QAccessible.queryAccessibleInterface(widget)
+    assert iface is not None, widget.objectName()
+    return str(iface.text(QAccessible.Text.Name))
+
+
+def _tab_stops(top: QWidget) -> list[QWidget]:
+    stops: list[QWidget] = []
+    seen: set[int] = set()
+    widget = top.nextInFocusChain()
+    while widget is not top and id(widget) not in seen:
+        seen.add(id(widget))
+        if (widget.focusPolicy() & Qt.FocusPolicy.TabFocus) and widget.isVisible() \
+                and widget.isEnabled() and top.isAncestorOf(widget):
+            stops.append(widget)
+        widget = widget.nextInFocusChain()
+    return stops
+
+
+def _check_tab_stops(top: QWidget, where: str) -> None:
+    stops = _tab_stops(top)
+    assert stops, where
+    for widget in stops:
+        label = f"{where}: {type(widget).__name__} {widget.objectName()!r}"
+        assert type(widget) is not QScrollArea, f"{label} is an inert tab stop"
+        assert _name(widget).strip(), f"{label} has no accessible name"
+
+
+@pytest.fixture
+def full_window(qtbot: QtBot, orch: Orchestrator) -> Iterator[MainWindow]:
+    from test_gui_inventory import OLD, SENSOR, WEB, FakeInventory, irow
+
+    inventory = FakeInventory([WEB, SENSOR, OLD], [irow("1", "nginx", "1.25",
+                                                        used_by=("web",))])
+    bridge = CoreBridge(orch, inventory)
+    win = MainWindow(bridge)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    bridge.detach()
+
+
+def test_every_control_has_a_name_a_screen_reader_can_say(
+        qtbot: QtBot, full_window: MainWindow) -> None:
+    win = full_window
+    assert _name(win.tree) == "Services"
+    win.select_service()
+    _check_tab_stops(win, "service page")
+    assert win.service_page is not None
+    assert _name(win.service_page.status_line).startswith("Status: Connecting")
+    win.select_instance(NAME)
+    page = win.instance_page
+    assert page is not None
+    qtbot.waitUntil(lambda: page.isVisible())
+    _check_tab_stops(win, "instance page")
+    assert _name(page.status_line).startswith("Status: Disabled")
+    # A dropdown is its label, with the choice as its value (not the value as its name).
+    logger = page.form.editor("container.loggingType")
+    iface = QAccessible.queryAccessibleInterface(logger)
+    assert iface.text(QAccessible.Text.Name) == "Logger Type"
+    assert iface.text(QAccessible.Text.Value) == logger.currentText()
+    assert iface.role() == QAccessible.Role.ComboBox
+
+    win.show_section("containers")
+    containers = win.containers_page
+    assert containers is not None
+    qtbot.waitUntil(lambda: containers.isVisible())
+    assert _name(containers.table) == "Containers"
+    assert _name(containers.status).startswith("Status: ● Live")
+    containers.select(WEB_ID)
+    _check_tab_stops(win, "containers")
+    dialog = containers.open_logs()
+    assert dialog is not None
+    assert _name(dialog.view) == "Log of web"  # type: ignore[attr-defined]
+    dialog.close()
+
+    win.show_section("images")
+    images = win.images_page
+    assert images is not None
+    qtbot.waitUntil(lambda: images.isVisible())
+    assert _name(images.table) == "Images"
+    _check_tab_stops(win, "images")
+
+
+def test_the_factory_dialog_is_named_for_a_screen_reader(
+        qtbot: QtBot, window: MainWindow) -> None:
+    dialog = window.open_factory_dialog()
+    qtbot.waitExposed(dialog)
+    combo = QAccessible.queryAccessibleInterface(dialog.factory)
+    assert combo.text(QAccessible.Text.Name) == "Factory"
+    assert combo.text(QAccessible.Text.Value) == "Container Instance"
+    assert _name(dialog.name) == "Name"
+    _check_tab_stops(dialog, "factory dialog")
+    dialog.reject()

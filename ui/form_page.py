@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from app.metatype import ComponentDescriptor
 from ui.form import TOUCH_MIN, ComponentForm
+from ui.spoken_label import SpokenLabel
 
 
 class FormPage(QWidget):
@@ -42,7 +43,7 @@ class FormPage(QWidget):
         head.addWidget(self.badge, 0)
         outer.addLayout(head)
 
-        self.status_line = QLabel("")
+        self.status_line = SpokenLabel("Status")
         self.status_line.setObjectName("status-line")
         self.status_line.setWordWrap(True)
         self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)

@@ -22,6 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.spoken_label import SpokenLabel
+
 if TYPE_CHECKING:
     from collections.abc import Callable
     from concurrent.futures import Future
@@ -170,7 +172,7 @@ class MainWindow(QMainWindow):
             self.nav_buttons[key] = button
         self.nav_buttons["services"].setChecked(True)
 
-        self.message = QLabel("")
+        self.message = SpokenLabel("Message")
         self.message.setObjectName("message-line")
         self.message.setWordWrap(True)
         self.message.setVisible(False)
@@ -219,6 +221,9 @@ class MainWindow(QMainWindow):
         self.model = ServicesModel("ContainerOrchestrationService", self)
         self.tree = QTreeView()
         self.tree.setObjectName("services-tree")
+        self.tree.setAccessibleName("Services")
+        self.tree.setAccessibleDescription(
+            "The orchestration service and each container instance, with its state")
         self.tree.setModel(self.model)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
@@ -243,6 +248,7 @@ class MainWindow(QMainWindow):
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
         self.add_button.setToolTip("Create a new component (a container instance)")
+        self.add_button.setAccessibleName("New container")
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self.open_factory_dialog)
         self.tree_pane = QWidget()

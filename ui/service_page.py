@@ -40,7 +40,8 @@ class ServicePage(FormPage):
         self.security_warning.setVisible(bool(warning))
 
     def show_connection(self, conn: ConnectionChanged | None) -> None:
-        if conn is None:
+        if conn is None or (not conn.connected and not conn.host):
+            # (Before the first attempt the core knows no host yet.)
             self.set_badge("connecting", "starting", "#1f5fbf")
             self.status_line.setText("Connecting to the engine…")
         elif conn.connected:

@@ -124,6 +124,8 @@ class ComponentForm(QWidget):
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Not a tab stop: Tab goes from field to field, each scrolled into view as it comes.
+        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # A finger drag scrolls the form on a touch panel (mouse drags still select text).
         QScroller.grabGesture(self._scroll.viewport(), QScroller.ScrollerGestureType.TouchGesture)
         self._scroll.viewport().installEventFilter(self)

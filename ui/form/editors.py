@@ -13,6 +13,9 @@ import math
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QRegularExpression, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleActionInterface,
+    QAccessibleInterface,
     QColor,
     QFont,
     QFontMetrics,
@@ -25,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAccessibleWidget,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -170,8 +174,54 @@ class ToggleSwitch(QAbstractButton):
         p.end()
 
 
+class _NamedComboAccessible(QAccessibleWidget):
+    """A dropdown as a screen reader should hear it: its label as its name, its choice as its
+    value. (Qt on Linux names a combo box by its current text, so "Logger Type" was read as
+    "DEFAULT", and relies on a label relation that readers do not all follow.)"""
+
+    def __init__(self, combo: QComboBox) -> None:
+        super().__init__(combo, QAccessible.Role.ComboBox)
+        self._combo = combo
+
+    def text(self, t: QAccessible.Text) -> str:
+        if t == QAccessible.Text.Name and self._combo.accessibleName():
+            return self._combo.accessibleName()
+        if t == QAccessible.Text.Value:
+            return self._combo.currentText()
+        return str(super().text(t))
+
+    def actionNames(self) -> list[str]:
+        return [QAccessibleActionInterface.showMenuAction(),
+                *[a for a in super().actionNames()
+                  if a != QAccessibleActionInterface.showMenuAction()]]
+
+    def doAction(self, action: str) -> None:
+        if action in (QAccessibleActionInterface.showMenuAction(),
+                      QAccessibleActionInterface.pressAction()):
+            self._combo.showPopup()
+        else:
+            super().doAction(action)
+
+
+def _combo_accessible(key: str, obj: QObject) -> QAccessibleInterface | None:
+    if key == "TouchComboBox" and isinstance(obj, TouchComboBox):
+        return _NamedComboAccessible(obj)
+    return None
+
+
+_combo_factory_installed = False
+
+
 class TouchComboBox(QComboBox):
-    """A QComboBox whose arrow is a chevron big enough to read at arm's length."""
+    """A QComboBox whose arrow is a chevron big enough to read at arm's length, announced to
+    a screen reader by its accessible name (its label), not by its value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        global _combo_factory_installed
+        if not _combo_factory_installed:
+            QAccessible.installFactory(_combo_accessible)
+            _combo_factory_installed = True
+        super().__init__(parent)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QStylePainter(self)

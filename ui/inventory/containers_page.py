@@ -135,7 +135,7 @@ class StatusLine(QLabel):
             parts.append(f"<span style='color:{mcolour}; font-weight:{weight}'>"
                          f"{html.escape(self.message, False)}</span>")
         self.setText("<br>".join(parts))
-        self.setAccessibleName(self.plain_text())
+        self.setAccessibleName("Status: " + self.plain_text().replace("\n", ". "))
         self.setToolTip(self.feed.reason if self.feed is not None and self.feed.reason else "")
 
 
@@ -355,6 +355,7 @@ class ContainerDetails(QFrame):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it holds no control
         self.scroll_area.setWidget(info)
         self.scroll_area.setStyleSheet("QScrollArea { background: transparent; }")
         QScroller.grabGesture(self.scroll_area.viewport(),
@@ -478,6 +479,9 @@ class ContainersPage(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName("containers-table")
+        self.table.setAccessibleName("Containers")
+        self.table.setAccessibleDescription("Every container on the engine; select one for "
+                                            "its details and actions")
         self.table.setModel(self.proxy)
         # Every cell is drawn by Qt's own delegate from the model's roles (the State cell
         # tinted in its colour): a repaint runs no Python, and stays cheap while hundreds of

@@ -90,6 +90,8 @@ class ImagesPage(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName("images-table")
+        self.table.setAccessibleName("Images")
+        self.table.setAccessibleDescription("The engine's images, one row per repository:tag")
         self.table.setModel(self.proxy)
         self.delegate = GreyableDelegate(self.table)
         self.table.setItemDelegate(self.delegate)

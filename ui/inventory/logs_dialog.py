@@ -132,6 +132,7 @@ class LogsDialog(QDialog):
 
         self.view = QPlainTextEdit()
         self.view.setObjectName("logs-view")
+        self.view.setAccessibleName(f"Log of {name}")
         self.view.setReadOnly(True)
         self.view.setUndoRedoEnabled(False)
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
