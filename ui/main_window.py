@@ -445,8 +445,6 @@ class MainWindow(QMainWindow):
                 warning = target.security_warning()
         self.security_warning.setText(f"⚠ {warning}" if warning else "")
         self.security_warning.setVisible(bool(warning))
-        self.connection_label.setProperty("unsafe", "true" if warning else "false")
-        _repolish(self.connection_label)
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
