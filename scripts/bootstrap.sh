@@ -2,8 +2,10 @@
 # Make this machine ready to develop and test Moorings. Idempotent: safe to run every time.
 #
 #  1. System packages: the Docker engine, a registry, htpasswd, a static busybox (test image),
-#     Xvfb, sshd, openssl, and the libraries Qt's xcb/offscreen platforms load. Installed with
-#     apt-get when missing and we are root; otherwise we say what to install and stop.
+#     Xvfb with x11-utils, matchbox and openbox (the window's placement is tested with no
+#     window manager and with those two), sshd, openssl, and the libraries Qt's xcb/offscreen
+#     platforms load. Installed with apt-get when missing and we are root; otherwise we say
+#     what to install and stop.
 #  2. The virtualenv .venv with the project installed editable with its test extras,
 #     reinstalled only when pyproject.toml (or the checkout's location) changed.
 set -euo pipefail
@@ -23,6 +25,10 @@ declare -A CMD_PKG=(
   [htpasswd]=apache2-utils
   [busybox]=busybox-static
   [Xvfb]=xvfb
+  [xwininfo]=x11-utils
+  [xprop]=x11-utils
+  [matchbox-window-manager]=matchbox-window-manager
+  [openbox]=openbox
   [sshd]=openssh-server
   [openssl]=openssl
 )

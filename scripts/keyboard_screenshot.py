@@ -23,6 +23,10 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from ui.application import load_core, load_style  # noqa: E402
 from ui.bridge import CoreBridge  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
+from ui.window_placement import (  # noqa: E402
+    WindowPlacement,
+    keep_focus_without_window_manager,
+)
 
 
 def main() -> int:
@@ -32,8 +36,8 @@ def main() -> int:
     orch.repository.create_instance("gateway-sensor", values={
         "container.ports.internal": "", "container.ports.external": ""})
     window = MainWindow(CoreBridge(orch), touch=True)
-    window.setGeometry(app.primaryScreen().geometry())
-    window.showFullScreen()
+    keep_focus_without_window_manager(app)
+    WindowPlacement(window, fullscreen=True).show()
 
     def pump(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -58,6 +62,23 @@ def main() -> int:
     app.primaryScreen().grabWindow(0).save(str(out))
     visible = QGuiApplication.inputMethod().isVisible()
     print(out, "keyboard shown" if visible else "keyboard NOT shown")
+    QGuiApplication.inputMethod().hide()
+    pump(0.5)
+
+    # The factory dialog while a name is typed: name, error and Create above the keyboard.
+    window.show_tree()
+    dialog = window.open_factory_dialog()
+    pump(0.5)
+    dialog.name.setFocus()
+    QGuiApplication.inputMethod().show()
+    pump(1.0)
+    dialog.name.setText("bad name!")
+    pump(1.0)
+    out = ROOT / "docs" / "screenshots" / f"{size.width()}x{size.height()}-10-keyboard-dialog.png"
+    app.primaryScreen().grabWindow(0).save(str(out))
+    shown = QGuiApplication.inputMethod().isVisible()
+    print(out, "keyboard shown" if shown else "keyboard NOT shown")
+    visible = visible and shown
     sys.stdout.flush()
     os._exit(0 if visible else 1)
 

@@ -20,6 +20,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.config.repository import ConfigRepository  # noqa: E402
@@ -30,6 +31,10 @@ from app.orchestrator.state import Phase  # noqa: E402
 from ui.application import load_style  # noqa: E402
 from ui.bridge import CoreBridge  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
+from ui.window_placement import (  # noqa: E402
+    WindowPlacement,
+    keep_focus_without_window_manager,
+)
 
 
 def pump(app: QApplication, seconds: float) -> None:
@@ -117,9 +122,9 @@ def main() -> int:
         bridge = CoreBridge(orch, inventory)
         # As `moorings` starts: the window first, the core attached once it is loaded.
         window = MainWindow()
-        window.setGeometry(area)
-        window.show()
-        window.showFullScreen()
+        # As `moorings --fullscreen` shows it (it fills the screen with no window manager).
+        keep_focus_without_window_manager(app)
+        WindowPlacement(window, fullscreen=True).show()
 
         def shot(name: str, widget: QWidget | None = None) -> None:
             pump(app, 0.3)
@@ -140,8 +145,9 @@ def main() -> int:
                                  orch.status("moorings-test-shot-idle")) is not None
                    and getattr(orch.status("moorings-test-shot-web"), "phase", None)
                    is Phase.RUNNING, 30)
+        # It gives up after its two attempts: the page then offers Retry.
         wait_until(app, lambda: getattr(orch.status("moorings-test-shot-sensor"), "phase",
-                                        None) in (Phase.FAILED, Phase.RETRY_WAIT), 30)
+                                        None) is Phase.FAILED, 60)
         window.select_service()
         shot("1-services")
         if window.touch_layout:
@@ -167,6 +173,16 @@ def main() -> int:
             window.instance_page.history_button.setChecked(True)
             shot("6-history")
             window.instance_page.history_button.setChecked(False)
+            # While a person's Stop waits for the container to end (shown as the window
+            # shows it between the tap and the engine's answer).
+            window._stopping["moorings-test-shot-web"] = time.time()
+            running = orch.status("moorings-test-shot-web")
+            if running is not None:
+                window._on_state(running)
+                shot("11-stopping")
+            window._stopping.clear()
+            if running is not None:
+                window._on_state(running)
         window.show_section("containers")
         pump(app, 1.0)
         shot("7-containers")
@@ -182,6 +198,27 @@ def main() -> int:
         shot("9-images")
         window.show_section("services")
         window.select_service()
+        service = window.service_page
+        if service is not None:
+            # An engineer typing a plain tcp:// address: the form says what that means.
+            host = service.form.editor("container.engine.host")
+            host.setFocus()
+            host.selectAll()
+            QTest.keyClicks(host, "tcp://gateway-17.example.net:2375")
+            shot("12-unsafe-engine")
+            service.form.reset()
+        # The header while connected to such an engine. The test engine is local, so the
+        # header is shown a stand-in connection to a plain tcp:// engine, for the picture.
+        from app.engine.hosts import EngineTarget
+        from app.orchestrator.events import ConnectionChanged
+
+        real_target, real_connection = orch.target, orch.connection()
+        plain = EngineTarget(url="tcp://gateway-17.example.net:2375")
+        orch.target = lambda: plain  # type: ignore[method-assign]
+        window._on_connection(ConnectionChanged(True, plain.url, api_version="1.41"))
+        shot("13-unsafe-header")
+        orch.target = real_target  # type: ignore[method-assign]
+        window._on_connection(real_connection)
         QTimer.singleShot(0, window.open_factory_dialog)
         pump(app, 0.5)
         dialog = window.factory_dialog

@@ -710,3 +710,59 @@ def test_focused_editor_stays_in_view_when_a_keyboard_shrinks_the_window(
     # ... then an on-screen keyboard took the lower part of the screen.
     form.resize(800, 200)
     qtbot.waitUntil(in_view, timeout=2000)
+
+
+def test_every_text_entry_is_technical_for_an_on_screen_keyboard(
+        make_form: Callable[..., ComponentForm], instance: ComponentDescriptor,
+        service: ComponentDescriptor) -> None:
+    """Names, images, tags, ports and paths are case-sensitive: no entry lets a keyboard
+    capitalise its first letter or predict words; ports and sizes open the digits first."""
+    from PySide6.QtCore import Qt as _Qt
+
+    no_caps = _Qt.InputMethodHint.ImhNoAutoUppercase
+    no_words = _Qt.InputMethodHint.ImhNoPredictiveText
+    for component in (instance, service):
+        form = make_form(component)
+        for desc in component.fields:
+            widget = form.editor(desc.id)
+            if not isinstance(widget, (QLineEdit, QPlainTextEdit)):
+                continue
+            hints = widget.inputMethodHints()
+            if hints & (_Qt.InputMethodHint.ImhDigitsOnly
+                        | _Qt.InputMethodHint.ImhFormattedNumbersOnly):
+                continue  # a number: the keyboard shows digits only
+            assert hints & no_caps, desc.id
+            assert hints & no_words, desc.id
+    form = make_form(instance)
+    for field_id in (PORTS_IN, PORTS_OUT, MEMORY):
+        assert form.editor(field_id).inputMethodHints() & _Qt.InputMethodHint.ImhPreferNumbers
+
+
+def test_a_tap_on_a_low_field_scrolls_it_only_once_the_finger_is_lifted(
+        form: ComponentForm, qtbot: QtBot) -> None:
+    """The release of a tap opens the on-screen keyboard only when it lands on the field: the
+    field must not be scrolled away between the press and the release."""
+    from PySide6.QtTest import QTest
+
+    form.resize(800, 430)
+    form.show()
+    qtbot.waitExposed(form)
+    field = form.editor(MEMORY)
+    qtbot.wait(100)  # the first field takes the focus (and is scrolled to) as the form shows
+    # As a person scrolls to it: in sight, near the bottom of the panel.
+    viewport = form.scroll_area().viewport()
+    bar = form.scroll_area().verticalScrollBar()
+    bottom = field.mapTo(viewport, field.rect().bottomLeft()).y()
+    bar.setValue(bar.value() + bottom - (viewport.height() - 10))
+    qtbot.waitUntil(lambda: viewport.rect().contains(
+        field.mapTo(viewport, field.rect().bottomLeft())))
+    window = form.windowHandle()
+    at = window.mapFromGlobal(field.mapToGlobal(field.rect().center()))
+    before = field.mapToGlobal(field.rect().topLeft())
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    qtbot.wait(150)
+    assert field.hasFocus()
+    assert field.mapToGlobal(field.rect().topLeft()) == before, "scrolled under the finger"
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    # Once lifted, a field low on a small panel goes up, where a keyboard cannot cover it.
+    qtbot.waitUntil(lambda: field.mapToGlobal(field.rect().topLeft()).y() < before.y())

@@ -96,6 +96,9 @@ class FakeInventory:
         self._state = state
         self.calls: list[tuple[str, str]] = []
         self.failures: dict[str, BaseException] = {}
+        # Verbs whose Futures the test settles itself (an action that takes its time).
+        self.held: set[str] = set()
+        self.pending: list[Future[None]] = []
 
     # -- contract --------------------------------------------------------------------------
     def add_listener(self, fn: Callable[[Any], None]) -> None:
@@ -138,6 +141,9 @@ class FakeInventory:
     def _answer(self, verb: str, target: str) -> Future[None]:
         self.calls.append((verb, target))
         future: Future[None] = Future()
+        if verb in self.held:
+            self.pending.append(future)
+            return future
         exc = self.failures.get(verb)
 
         def settle() -> None:
@@ -509,6 +515,61 @@ def test_tapping_a_row_shows_details_and_actions(
     assert page.findChild(QPushButton, "inv-start").isEnabled()
 
 
+def test_while_a_container_stops_its_badge_says_stopping_and_nothing_is_pressable(
+        qtbot: QtBot, inventory: FakeInventory, page: ContainersPage) -> None:
+    inventory.held.add("stop")
+    _tap_row(qtbot, page, "sensor-reader")
+    state = page.findChild(QLabel, "inv-details-state")
+    assert state.text() == "running"
+    qtbot.mouseClick(page.findChild(QPushButton, "inv-stop"), Qt.MouseButton.LeftButton)
+    assert inventory.calls == [("stop", SENSOR.id)]
+    # The engine takes its time (10 s for a process that ignores SIGTERM).
+    assert state.text() == "stopping"
+    for name in ("inv-start", "inv-stop", "inv-restart", "inv-remove"):
+        assert not page.findChild(QPushButton, name).isEnabled(), name
+    assert page.findChild(QPushButton, "inv-logs").isEnabled()
+    # An event for the row while it stops (still running) keeps it so.
+    with qtbot.waitSignal(page.bridge.row_changed):
+        inventory.change(crow("c3d4", "sensor-reader", image="registry.local:5000/acme/sensor",
+                              tag="2.0", status_text="Up 2 minutes"), "status_text")
+    page.flush()
+    assert state.text() == "stopping"
+    with qtbot.waitSignal(page.bridge.row_changed):
+        inventory.change(crow("c3d4", "sensor-reader", image="registry.local:5000/acme/sensor",
+                              tag="2.0", state="exited", exit_code=0), "state", "exit_code")
+    inventory.pending[0].set_result(None)
+    qtbot.waitUntil(lambda: state.text() != "stopping")
+    page.flush()
+    assert state.text().startswith("exited")
+    assert page.findChild(QPushButton, "inv-start").isEnabled()
+
+
+def test_the_images_count_counts_what_the_table_shows(
+        qtbot: QtBot, bridge: CoreBridge, inventory: FakeInventory, styled: None) -> None:
+    # Two images under five names: the count must not say "2 images" above five rows.
+    a, b = "sha256:" + "a" * 64, "sha256:" + "b" * 64
+    rows = [ImageRow(id=a, repository=repo, tag=tag, size=3_000_000, created=NOW,
+                     used_by=()) for repo, tag in (("nginx", "1.25"), ("nginx", "latest"),
+                                                    ("web", "1"))]
+    rows += [ImageRow(id=b, repository="busybox", tag=tag, size=1_000_000, created=NOW,
+                      used_by=()) for tag in ("1", "stable")]
+    inventory._images = tuple(rows)
+    page = ImagesPage(bridge)
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.show()
+    table = page.findChild(QTableView, "images-table")
+    assert table.model().rowCount() == 5
+    assert page.total_label.text() == "5 rows, 2 images, 4.0 MB"
+    page.filter.setText("nginx")
+    assert table.model().rowCount() == 2
+    assert page.total_label.text() == "2 of 5 rows"
+    page.filter.setText("")
+    with qtbot.waitSignal(bridge.images_changed):
+        inventory.set_images(rows[:1] + rows[3:4])
+    assert page.total_label.text() == "2 images, 4.0 MB"
+
+
 def test_action_error_shown_as_a_sentence(
         qtbot: QtBot, inventory: FakeInventory, page: ContainersPage) -> None:
     sentence = "The port 8080 on 0.0.0.0 is already taken by another container."
@@ -869,3 +930,27 @@ def test_a_long_instance_name_is_shortened_in_the_middle_on_its_button(qtbot: Qt
     assert button.full_text() == full
     button.resize(button.sizeHint().width(), 44)  # room enough: the whole text
     assert button.text() == full
+
+
+def test_search_boxes_are_technical_for_an_on_screen_keyboard(
+        qtbot: QtBot, page: ContainersPage, bridge: CoreBridge, inventory: FakeInventory) -> None:
+    images = ImagesPage(bridge)
+    qtbot.addWidget(images)
+    logs = LogsDialog(None, WEB.id, "web", opener=lambda *a, **k: None)
+    qtbot.addWidget(logs)
+    for box in (page.filter, images.filter, logs.filter):
+        hints = box.inputMethodHints()
+        assert hints & Qt.InputMethodHint.ImhNoAutoUppercase, box.objectName()
+        assert hints & Qt.InputMethodHint.ImhNoPredictiveText, box.objectName()
+
+
+def test_column_headers_are_touch_targets(
+        qtbot: QtBot, page: ContainersPage, bridge: CoreBridge) -> None:
+    images = ImagesPage(bridge)
+    qtbot.addWidget(images)
+    images.resize(800, 480)
+    images.show()
+    qtbot.waitExposed(images)
+    page.resize(800, 480)
+    for table in (page.table, images.table):
+        assert table.horizontalHeader().height() >= 44, table.objectName()

@@ -68,7 +68,8 @@ def _create_through_dialog(qtbot: QtBot, win: MainWindow, name: str) -> None:
     dialog = win.factory_dialog
     assert dialog is not None
     qtbot.waitExposed(dialog)
-    assert dialog.factory.currentText() == "org.eclipse.kura.container.provider.ContainerInstance"
+    assert dialog.factory.currentText() == "Container Instance"
+    assert dialog.factory_pid() == "org.eclipse.kura.container.provider.ContainerInstance"
     dialog.name.setText(name)
     qtbot.mouseClick(dialog.findChild(QPushButton, "create"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.instance_page is not None and win.instance_page.name == name,

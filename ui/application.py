@@ -146,18 +146,12 @@ def run_window(args: argparse.Namespace) -> int:
     app.setStyleSheet(load_style())
     threadguard.forbid_current_thread()
     window = MainWindow(touch=True if args.touch else None)
-    if args.fullscreen:
-        from PySide6.QtCore import Qt
+    from ui.window_placement import WindowPlacement, keep_focus_without_window_manager
 
-        window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
-        window.showFullScreen()
-    else:
-        area = app.primaryScreen().availableGeometry()
-        if area.width() < 1280 or area.height() < 800:
-            window.showMaximized()  # a small panel: use all of it
-        else:
-            window.resize(1280, 800)
-            window.show()
+    if keep_focus_without_window_manager(app):
+        log.info("no window manager: Moorings gives its windows the keyboard itself")
+    placement = WindowPlacement(window, fullscreen=bool(args.fullscreen))
+    placement.show()
 
     core: dict[str, object] = {}
 

@@ -15,6 +15,7 @@ BADGE_COLOURS: dict[Phase, str] = {
     Phase.PULLING: "#1f5fbf",
     Phase.STARTING: "#1f5fbf",
     Phase.REMOVING: "#1f5fbf",
+    Phase.STOPPING: "#1f5fbf",
     Phase.RESTARTING: "#b36b00",
     Phase.RETRY_WAIT: "#b36b00",
     Phase.WAITING_FOR_ENGINE: "#b36b00",
@@ -57,7 +58,10 @@ def badge_key(status: InstanceStatus | None) -> str:
 
 
 def _clock(stamp: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(stamp))
+    """``hh:mm:ss`` today, with the date before it on any other day (a container adopted
+    after a restart of Moorings may have run for weeks)."""
+    local, today = time.localtime(stamp), time.localtime()
+    return time.strftime("%H:%M:%S" if local[:3] == today[:3] else "%Y-%m-%d %H:%M:%S", local)
 
 
 def status_sentence(status: InstanceStatus | None) -> str:
@@ -66,7 +70,10 @@ def status_sentence(status: InstanceStatus | None) -> str:
         return ("Disabled: no container runs. Switch Enabled on and press Apply to run it.")
     phase, reason = status.phase, status.reason
     if phase is Phase.RUNNING:
-        text = f"Running since {_clock(status.since)}"
+        # The engine's own start of the container: a relaunched Moorings adopts a container
+        # that has run for days, and must not say it started a minute ago.
+        started = status.started_at if status.started_at is not None else status.since
+        text = f"Running since {_clock(started)}"
         if status.container_id:
             text += f" (container {status.container_id[:12]})"
         if status.restart_count:
@@ -77,5 +84,16 @@ def status_sentence(status: InstanceStatus | None) -> str:
         text = f"Exited with code {code} at {_clock(status.since)}" if code is not None \
             else f"Exited at {_clock(status.since)}"
         return text + ". Press Start to run it again."
+    if phase is Phase.STOPPING:
+        text = (f"Stopping since {_clock(status.since)}: waiting for the container's process "
+                "to end (the engine ends it by force after its stop timeout)")
+        return text + (f"; {reason}." if reason else ".")
+    if phase is Phase.FAILED:
+        text = f"Failed: {reason}" if reason else "Failed: Moorings has stopped trying."
+        if not text.endswith("."):
+            text += "."
+        if "retry" not in text.lower():
+            text += " Press Retry to try again with the stored settings."
+        return text
     label = phase.value[:1].upper() + phase.value[1:]
     return f"{label}: {reason}" if reason else f"{label}."

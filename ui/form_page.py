@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from app.metatype import ComponentDescriptor
 from ui.form import TOUCH_MIN, ComponentForm
+from ui.spoken_label import SpokenLabel
 
 
 class FormPage(QWidget):
@@ -42,7 +43,7 @@ class FormPage(QWidget):
         head.addWidget(self.badge, 0)
         outer.addLayout(head)
 
-        self.status_line = QLabel("")
+        self.status_line = SpokenLabel("Status")
         self.status_line.setObjectName("status-line")
         self.status_line.setWordWrap(True)
         self.status_line.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -75,6 +76,8 @@ class FormPage(QWidget):
         self.apply_button.clicked.connect(self.apply_requested)
         self.reset_button.clicked.connect(self._on_reset)
         self.form.changed.connect(self._refresh_buttons)
+        # Stored values shown (an Apply that went through, a Reset): nothing is unapplied.
+        self.form.loaded.connect(self._refresh_buttons)
         # A bound method, not a lambda: PySide6 6.12 drops a reference to the bool argument
         # when a lambda receives it, and the interpreter aborts at exit.
         self.form.validity_changed.connect(self._on_validity_changed)

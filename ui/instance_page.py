@@ -13,12 +13,40 @@ from ui.form_page import FormPage
 from ui.inventory.pull_progress import PullProgressView
 from ui.inventory.timeline import TimelineView
 
+START_STOP_LABELS = {"stop": "Stop", "start": "Start", "retry": "Retry",
+                     "stopping": "Stopping…", "none": "Start"}
+START_STOP_TIPS = {
+    "stop": "Stop the container; it stays stopped until you start it",
+    "start": "Start the container",
+    "retry": "Try again with the stored settings (new attempts)",
+    "stopping": "The container is stopping",
+    "none": "Nothing to start now",
+}
+
+
+def start_stop_action(status: InstanceStatus | None) -> str:
+    """What the Start/Stop button does in this state: stop, start, retry, or nothing (none,
+    and stopping: a second Stop would only queue behind the first)."""
+    if status is None:
+        return "none"
+    phase = status.phase
+    if phase is Phase.STOPPING:
+        return "stopping"
+    if phase in (Phase.RUNNING, Phase.RESTARTING):
+        return "stop"
+    if phase is Phase.FAILED:
+        return "retry"
+    if phase in (Phase.STOPPED_BY_PERSON, Phase.EXITED, Phase.RETRY_WAIT):
+        return "start"
+    return "none"
+
 
 class InstancePage(FormPage):
     delete_requested = Signal()
     history_requested = Signal()
     start_requested = Signal()
     stop_requested = Signal()
+    retry_requested = Signal()
 
     def __init__(self, component: ComponentDescriptor, name: str,
                  parent: QWidget | None = None) -> None:
@@ -66,21 +94,20 @@ class InstancePage(FormPage):
             self.history_requested.emit()
 
     def _on_start_stop(self) -> None:
-        if self.status is not None and self.status.phase in (
-                Phase.RUNNING, Phase.RESTARTING):
-            self.stop_requested.emit()
-        else:
-            self.start_requested.emit()
+        action = start_stop_action(self.status)
+        signal = {"stop": self.stop_requested, "retry": self.retry_requested,
+                  "start": self.start_requested}.get(action)
+        if signal is not None:
+            signal.emit()
 
     def show_status(self, status: InstanceStatus | None) -> None:
         self.status = status
         self.set_badge(badge_text(status), badge_key(status), badge_colour(status).name())
         self.status_line.setText(status_sentence(status))
-        running = status is not None and status.phase in (Phase.RUNNING, Phase.RESTARTING)
-        can_start = status is not None and status.phase in (
-            Phase.STOPPED_BY_PERSON, Phase.EXITED, Phase.FAILED, Phase.RETRY_WAIT)
-        self.start_stop.setText("Stop" if running else "Start")
-        self.start_stop.setEnabled(running or can_start)
+        action = start_stop_action(status)
+        self.start_stop.setText(START_STOP_LABELS[action])
+        self.start_stop.setEnabled(action not in ("stopping", "none"))
+        self.start_stop.setToolTip(START_STOP_TIPS[action])
         pulling = status is not None and status.phase is Phase.PULLING
         self.pull_view.setVisible(pulling)
         if pulling and status is not None and status.progress is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 # `Qt` itself is reached through QtCore only inside methods that run after the first frame:
@@ -19,6 +21,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from ui.spoken_label import SpokenLabel
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -52,6 +56,33 @@ def _repolish(widget: QWidget) -> None:
     style.polish(widget)
 
 
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text in the middle to the width it gets (an
+    engine address keeps its scheme and its port), never cut at the edge."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        from PySide6.QtCore import Qt
+
+        room = self.contentsRect().width()
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   room) if room > 0 else self._full)
+
+
 class _FirstFrameWatch(QObject):
     """Emits the window's ``first_frame`` once its first paint is done, then steps aside."""
 
@@ -78,25 +109,42 @@ class MainWindow(QMainWindow):
         self.instance_page: InstancePage | None = None
         self.factory_dialog: FactoryDialog | None = None
         self.service_page: ServicePage | None = None
+        # Instances a person asked to stop, with when: "stopping" until the stop is over.
+        self._stopping: dict[str, float] = {}
+        self._reported: dict[str, InstanceStatus] = {}  # the core's last word per instance
 
         # Header: which engine, and is it live. Always visible, in both layouts.
         header = QWidget()
         header.setObjectName("header")
-        hl = QHBoxLayout(header)
+        header_rows = QVBoxLayout(header)
+        header_rows.setContentsMargins(0, 0, 0, 0)
+        header_rows.setSpacing(0)
+        hl = QHBoxLayout()
         hl.setContentsMargins(8, 4, 8, 4)
+        header_rows.addLayout(hl)
+        # An unsafe engine connection (plain tcp://, TLS unverified) is said under the row,
+        # in words, for as long as the window is connected to it.
+        self.security_warning = QLabel("")
+        self.security_warning.setObjectName("security-warning")
+        self.security_warning.setWordWrap(True)
+        self.security_warning.setAccessibleName("Security warning")
+        self.security_warning.setVisible(False)
+        header_rows.addWidget(self.security_warning)
         self.back_button = QPushButton("‹ Back")
         self.back_button.setObjectName("back")
         self.back_button.setMinimumHeight(TOUCH_MIN)
         self.back_button.clicked.connect(self.show_tree)
-        app_label = QLabel("Moorings")
-        app_label.setObjectName("app-title")
-        self.host_label = QLabel("")
+        self.app_label = QLabel("Moorings")
+        self.app_label.setObjectName("app-title")
+        self.host_label = ElidedLabel()
         self.host_label.setObjectName("host-label")
+        self.host_label.setAccessibleName("Docker engine")
         self.connection_label = QLabel("starting…")
         self.connection_label.setObjectName("connection-label")
+        self.connection_label.setAccessibleName("Engine connection")
         # One header row, even at 480 px high: every pixel of height goes to the content.
         hl.addWidget(self.back_button)
-        hl.addWidget(app_label)
+        hl.addWidget(self.app_label)
         nav = QWidget()
         nav.setObjectName("nav")
         nl = QHBoxLayout(nav)
@@ -124,7 +172,7 @@ class MainWindow(QMainWindow):
             self.nav_buttons[key] = button
         self.nav_buttons["services"].setChecked(True)
 
-        self.message = QLabel("")
+        self.message = SpokenLabel("Message")
         self.message.setObjectName("message-line")
         self.message.setWordWrap(True)
         self.message.setVisible(False)
@@ -173,6 +221,9 @@ class MainWindow(QMainWindow):
         self.model = ServicesModel("ContainerOrchestrationService", self)
         self.tree = QTreeView()
         self.tree.setObjectName("services-tree")
+        self.tree.setAccessibleName("Services")
+        self.tree.setAccessibleDescription(
+            "The orchestration service and each container instance, with its state")
         self.tree.setModel(self.model)
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
@@ -197,6 +248,7 @@ class MainWindow(QMainWindow):
         self.add_button.setObjectName("add-instance")
         self.add_button.setMinimumHeight(TOUCH_MIN)
         self.add_button.setToolTip("Create a new component (a container instance)")
+        self.add_button.setAccessibleName("New container")
         self.add_button.setEnabled(False)
         self.add_button.clicked.connect(self.open_factory_dialog)
         self.tree_pane = QWidget()
@@ -322,6 +374,9 @@ class MainWindow(QMainWindow):
         if touch == self._touch:
             return
         self._touch = touch
+        # On the panel the whole screen is Moorings: the header's width goes to the engine's
+        # address, which the person must always be able to read.
+        self.app_label.setVisible(not touch)
         if self._built:
             self._lay_out()
         self._update_back()
@@ -367,8 +422,10 @@ class MainWindow(QMainWindow):
     # -- header and messages -------------------------------------------------------------
     def _show_host(self, conn: ConnectionChanged) -> None:
         host = conn.host or "connecting…"
-        self.host_label.setText(host)
+        self.host_label.set_full_text(host)
         self.host_label.setToolTip(f"Docker engine: {host}")
+        self.host_label.setAccessibleName(f"Docker engine: {host}")
+        self._show_security_warning(conn)
         if conn.connected:
             self.connection_label.setText("● live")
             self.connection_label.setProperty("live", "true")
@@ -378,6 +435,16 @@ class MainWindow(QMainWindow):
             self.connection_label.setProperty("live", "false")
             self.connection_label.setToolTip(conn.reason)
         _repolish(self.connection_label)
+
+    def _show_security_warning(self, conn: ConnectionChanged) -> None:
+        warning = None
+        orch = getattr(self, "orch", None)
+        if conn.connected and orch is not None:
+            target = orch.target()
+            if target.url == conn.host:
+                warning = target.security_warning()
+        self.security_warning.setText(f"⚠ {warning}" if warning else "")
+        self.security_warning.setVisible(bool(warning))
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(text)
@@ -393,9 +460,29 @@ class MainWindow(QMainWindow):
     def _on_state(self, status: InstanceStatus) -> None:
         if not self.repo.has_instance(status.name):
             return
+        from app.orchestrator.state import Phase
+
+        self._reported[status.name] = status
+        if status.phase not in (Phase.RUNNING, Phase.RESTARTING):
+            self._stopping.pop(status.name, None)  # the stop is over (or the core says so)
+        self._show_status(self._shown(status) or status)
+
+    def _show_status(self, status: InstanceStatus) -> None:
         self.model.update_status(status)
         if self.instance_page is not None and self.instance_page.name == status.name:
             self.instance_page.show_status(status)
+
+    def _shown(self, status: InstanceStatus | None) -> InstanceStatus | None:
+        """The status as the window shows it: "stopping" while a person's Stop is under way
+        and the engine still reports the container running."""
+        from app.orchestrator.state import Phase
+
+        if status is None or status.phase not in (Phase.RUNNING, Phase.RESTARTING):
+            return status
+        asked = self._stopping.get(status.name)
+        if asked is None:
+            return status
+        return replace(status, phase=Phase.STOPPING, since=asked)
 
     def _on_connection(self, conn: ConnectionChanged) -> None:
         self._show_host(conn)
@@ -404,6 +491,8 @@ class MainWindow(QMainWindow):
             self.service_page.show_connection(conn)
 
     def _on_removed(self, name: str) -> None:
+        self._reported.pop(name, None)
+        self._stopping.pop(name, None)
         self.model.remove_instance(name)
         if self.instance_page is not None and self.instance_page.name == name:
             self._drop_instance_page()
@@ -483,13 +572,14 @@ class MainWindow(QMainWindow):
         inst = self.repo.instance(name)
         page = InstancePage(self.repo.catalog.by_pid(inst.factory), name)
         page.form.set_values(inst.values)
-        page.show_status(self.orch.status(name) or self.model.status(name))
+        page.show_status(self._shown(self.orch.status(name) or self.model.status(name)))
         page.apply_requested.connect(self.apply_instance)
         page.delete_requested.connect(self.delete_instance)
         page.history_requested.connect(
             lambda: page.timeline.set_entries(self.orch.history(name)))
         page.start_requested.connect(lambda: self._run(self.orch.start_container(name), page))
-        page.stop_requested.connect(lambda: self._run(self.orch.stop_container(name), page))
+        page.stop_requested.connect(lambda: self._stop(name, page))
+        page.retry_requested.connect(lambda: self._run(self.orch.retry_instance(name), page))
         self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
         self.instance_page = page
@@ -555,6 +645,7 @@ class MainWindow(QMainWindow):
         from app.errors import ConfigError
 
         page.set_busy(True)
+        sent = page.form.values()
 
         def done(f: Future[Any]) -> None:
             page.set_busy(False)
@@ -563,8 +654,10 @@ class MainWindow(QMainWindow):
                 page.form.show_errors(exc.errors)
             elif exc is not None:
                 page.status_line.setText(f"Apply failed: {exc}")
-            else:
+            elif page.form.values() == sent:
+                # The stored values become the form's baseline: Apply and Reset go off.
                 page.form.set_values(stored_values(f.result()))
+            # else: the person kept typing while it applied; those edits stay, unapplied.
         self.bridge.when_done(future, done)
 
     def delete_instance(self) -> None:
@@ -588,6 +681,22 @@ class MainWindow(QMainWindow):
                 return
             self.show_message(f"{name} was deleted.")
         self.bridge.when_done(self.orch.delete_instance(name), done)
+
+    def _stop(self, name: str, page: InstancePage) -> None:
+        self._stopping[name] = time.time()
+        current = self._reported.get(name) or self.orch.status(name)
+        if current is not None:
+            self._show_status(self._shown(current) or current)
+
+        def over(_f: Future[Any]) -> None:
+            # Done or refused: the core's own status from here on.
+            if self._stopping.pop(name, None) is not None:
+                latest = self._reported.get(name) or self.orch.status(name)
+                if latest is not None:
+                    self._show_status(latest)
+        future = self.orch.stop_container(name)
+        self.bridge.when_done(future, over)
+        self._run(future, page)  # after: a refusal's sentence stays under the badge
 
     def _run(self, future: Future[Any], page: InstancePage) -> None:
         from app.engine.errors import EngineError

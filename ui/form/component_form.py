@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QGuiApplication
+from PySide6.QtGui import QFocusEvent, QFont, QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
@@ -31,6 +31,7 @@ from app.config.model import validate as validate_values
 from app.errors import FieldError
 from app.metatype import ComponentDescriptor, FieldDescriptor, FieldType
 from ui.form.editors import TOUCH_MIN, FieldEditor, create_editor
+from ui.keyboard import keyboard_rect
 
 DEBOUNCE_MS = 200
 CONTENT_MAX_WIDTH = 900
@@ -78,6 +79,8 @@ class ComponentForm(QWidget):
     changed = Signal()
     """After any edit by the person."""
     validity_changed = Signal(bool)
+    loaded = Signal()
+    """After :meth:`set_values` (or :meth:`reset`): the shown values are the new baseline."""
 
     def __init__(
         self,
@@ -93,6 +96,7 @@ class ComponentForm(QWidget):
         self._stored: dict[str, Scalar] = {}
         self._baseline: dict[str, object] = {}
         self._valid: bool | None = None
+        self._pending_view: QWidget | None = None  # focused by a press; scrolled on release
 
         self._timer = QTimer(self)
         self._timer.setObjectName("form-debounce")
@@ -120,6 +124,8 @@ class ComponentForm(QWidget):
         self._scroll.setWidgetResizable(True)
         self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Not a tab stop: Tab goes from field to field, each scrolled into view as it comes.
+        self._scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # A finger drag scrolls the form on a touch panel (mouse drags still select text).
         QScroller.grabGesture(self._scroll.viewport(), QScroller.ScrollerGestureType.TouchGesture)
         self._scroll.viewport().installEventFilter(self)
@@ -237,6 +243,7 @@ class ComponentForm(QWidget):
         self._baseline = self.values()
         self._display([])
         self._set_valid(self.is_valid())
+        self.loaded.emit()
 
     def values(self) -> dict[str, object]:
         """What the person entered, per field id, typed where the editor knows the type."""
@@ -379,13 +386,38 @@ class ComponentForm(QWidget):
 
     # Keep the focused editor in sight (an on-screen keyboard must never hide it) ---------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if self._pending_view is not None and event.type() in (
+                QEvent.Type.MouseButtonRelease, QEvent.Type.TouchEnd, QEvent.Type.TouchCancel):
+            # (Seen by the application-wide filter, whichever widget has the release.)
+            self._scroll_after_release()
+            return False
         if event.type() == QEvent.Type.FocusIn and isinstance(watched, QWidget):
-            QTimer.singleShot(0, self, lambda w=watched: self._bring_into_view(w))
+            if (isinstance(event, QFocusEvent)
+                    and event.reason() == Qt.FocusReason.MouseFocusReason
+                    and QApplication.mouseButtons() != Qt.MouseButton.NoButton):
+                # A finger is still on the field: scrolling now moves the field from under
+                # it, and the release (which opens the on-screen keyboard on a tap) misses
+                # it. Scroll once the finger is lifted.
+                self._pending_view = watched
+                app = QApplication.instance()
+                if app is not None:
+                    app.installEventFilter(self)
+            else:
+                QTimer.singleShot(0, self, lambda w=watched: self._bring_into_view(w))
         elif event.type() == QEvent.Type.Resize and watched is self._scroll.viewport():
             focused = QApplication.focusWidget()
             if focused is not None and self._content.isAncestorOf(focused):
                 QTimer.singleShot(0, self, lambda w=focused: self._bring_into_view(w))
         return super().eventFilter(watched, event)
+
+    def _scroll_after_release(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        widget, self._pending_view = self._pending_view, None
+        if widget is not None:
+            # After the release has reached the field (filters run before it).
+            QTimer.singleShot(0, self, lambda w=widget: self._bring_into_view(w))
 
     def _on_keyboard_moved(self) -> None:
         focused = QApplication.focusWidget()
@@ -396,12 +428,10 @@ class ComponentForm(QWidget):
         """The lowest viewport row that no on-screen keyboard covers."""
         viewport = self._scroll.viewport()
         bottom = viewport.height()
-        im = QGuiApplication.inputMethod()
-        if im.isVisible():
-            kb = im.keyboardRectangle()  # in window coordinates
-            if kb.isValid() and kb.height() > 0:
-                top = viewport.mapFrom(self.window(), kb.topLeft().toPoint()).y()
-                bottom = max(TOUCH_MIN, min(bottom, top))
+        kb = keyboard_rect()
+        if kb is not None:
+            top = viewport.mapFromGlobal(kb.topLeft()).y()
+            bottom = max(TOUCH_MIN, min(bottom, top))
         return bottom
 
     def _bring_into_view(self, widget: QWidget) -> None:

@@ -13,6 +13,9 @@ import math
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QRegularExpression, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAccessible,
+    QAccessibleActionInterface,
+    QAccessibleInterface,
     QColor,
     QFont,
     QFontMetrics,
@@ -25,6 +28,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QAbstractButton,
+    QAccessibleWidget,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -41,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from app.metatype import FieldDescriptor, FieldType
 from ui.form.password import PasswordField
+from ui.input_hints import NUMERIC_TEXT, hints_for
 
 TOUCH_MIN = 44
 """The least height (and width, for buttons) of anything a finger has to hit, in pixels."""
@@ -52,9 +57,6 @@ _INTEGRAL_LIMITS: dict[FieldType, tuple[int, int]] = {
     FieldType.LONG: (-(2**63), 2**63 - 1),
 }
 
-_TECHNICAL_TEXT_HINTS = (
-    Qt.InputMethodHint.ImhNoAutoUppercase | Qt.InputMethodHint.ImhNoPredictiveText
-)
 
 
 def _as_text(value: object) -> str:
@@ -172,8 +174,54 @@ class ToggleSwitch(QAbstractButton):
         p.end()
 
 
+class _NamedComboAccessible(QAccessibleWidget):
+    """A dropdown as a screen reader should hear it: its label as its name, its choice as its
+    value. (Qt on Linux names a combo box by its current text, so "Logger Type" was read as
+    "DEFAULT", and relies on a label relation that readers do not all follow.)"""
+
+    def __init__(self, combo: QComboBox) -> None:
+        super().__init__(combo, QAccessible.Role.ComboBox)
+        self._combo = combo
+
+    def text(self, t: QAccessible.Text) -> str:
+        if t == QAccessible.Text.Name and self._combo.accessibleName():
+            return self._combo.accessibleName()
+        if t == QAccessible.Text.Value:
+            return self._combo.currentText()
+        return str(super().text(t))
+
+    def actionNames(self) -> list[str]:
+        return [QAccessibleActionInterface.showMenuAction(),
+                *[a for a in super().actionNames()
+                  if a != QAccessibleActionInterface.showMenuAction()]]
+
+    def doAction(self, action: str) -> None:
+        if action in (QAccessibleActionInterface.showMenuAction(),
+                      QAccessibleActionInterface.pressAction()):
+            self._combo.showPopup()
+        else:
+            super().doAction(action)
+
+
+def _combo_accessible(key: str, obj: QObject) -> QAccessibleInterface | None:
+    if key == "TouchComboBox" and isinstance(obj, TouchComboBox):
+        return _NamedComboAccessible(obj)
+    return None
+
+
+_combo_factory_installed = False
+
+
 class TouchComboBox(QComboBox):
-    """A QComboBox whose arrow is a chevron big enough to read at arm's length."""
+    """A QComboBox whose arrow is a chevron big enough to read at arm's length, announced to
+    a screen reader by its accessible name (its label), not by its value."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        global _combo_factory_installed
+        if not _combo_factory_installed:
+            QAccessible.installFactory(_combo_accessible)
+            _combo_factory_installed = True
+        super().__init__(parent)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QStylePainter(self)
@@ -326,7 +374,7 @@ class TextEditor(FieldEditor):
         self.line_edit = QLineEdit(parent)
         self._name(self.line_edit)
         self.line_edit.setMinimumHeight(TOUCH_MIN)
-        self.line_edit.setInputMethodHints(_TECHNICAL_TEXT_HINTS)
+        self.line_edit.setInputMethodHints(hints_for(desc.syntax, desc.role))
         if desc.type is FieldType.CHAR:
             self.line_edit.setMaxLength(1)
         self.line_edit.textChanged.connect(self._person_edited)
@@ -348,7 +396,7 @@ class MultilineEditor(FieldEditor):
         super().__init__(desc, parent)
         self.text_edit = GrowingPlainTextEdit(parent)
         self._name(self.text_edit)
-        self.text_edit.setInputMethodHints(_TECHNICAL_TEXT_HINTS)
+        self.text_edit.setInputMethodHints(hints_for(desc.syntax, desc.role))
         self.text_edit.textChanged.connect(self._person_edited)
 
     @property
@@ -599,7 +647,8 @@ class DecimalEditor(_NumberEditor):
             negative = True
         sign = "[+-]?" if negative else r"\+?"
         super().__init__(desc, rf"^{sign}\d*\.?\d*$", parent)
-        self.line_edit.setInputMethodHints(Qt.InputMethodHint.ImhFormattedNumbersOnly)
+        self.line_edit.setInputMethodHints(NUMERIC_TEXT
+                                           | Qt.InputMethodHint.ImhFormattedNumbersOnly)
         self._finish_row()
 
     def value(self) -> object:

@@ -46,7 +46,9 @@ from app.inventory.rows import ContainerRow
 from ui.badge_delegate import ROW_HEIGHT
 from ui.bridge import CoreBridge, error_sentence
 from ui.dialogs import ask
-from ui.inventory import AMBER, DASH, GREEN, GREY, RED, clock, short_id, state_colour
+from ui.form.editors import TOUCH_MIN
+from ui.input_hints import technical
+from ui.inventory import AMBER, BLUE, DASH, GREEN, GREY, RED, clock, short_id, state_colour
 from ui.inventory.containers_model import (
     COLUMNS,
     CREATED,
@@ -62,7 +64,6 @@ from ui.inventory.containers_model import (
     ports_text,
 )
 
-TOUCH_MIN = 44
 # Below this width only Name and State stay in the table; the details panel shows the rest.
 NARROW_WIDTH = 900
 # Below this width the two time columns go too (the details panel shows them).
@@ -134,7 +135,7 @@ class StatusLine(QLabel):
             parts.append(f"<span style='color:{mcolour}; font-weight:{weight}'>"
                          f"{html.escape(self.message, False)}</span>")
         self.setText("<br>".join(parts))
-        self.setAccessibleName(self.plain_text())
+        self.setAccessibleName("Status: " + self.plain_text().replace("\n", ". "))
         self.setToolTip(self.feed.reason if self.feed is not None and self.feed.reason else "")
 
 
@@ -179,6 +180,8 @@ class PageTop:
         self.filter.setPlaceholderText(placeholder)
         self.filter.setClearButtonEnabled(True)
         self.filter.setMinimumHeight(TOUCH_MIN)
+        self.filter.setAccessibleName(f"Filter {title.lower()}")
+        technical(self.filter)
         self.count = QLabel("")
         self.count.setObjectName(count_name)
         self.count.setStyleSheet("color: #4a4f57;")
@@ -208,7 +211,8 @@ def configure_table(table: QTableView) -> None:
     vh.setDefaultSectionSize(ROW_HEIGHT)
     vh.setMinimumSectionSize(ROW_HEIGHT)
     hh = table.horizontalHeader()
-    hh.setMinimumHeight(36)
+    # A header is tapped to sort: a touch target like any other.
+    hh.setMinimumHeight(TOUCH_MIN)
     hh.setHighlightSections(False)
     hh.setSectionsClickable(True)
     hh.setSortIndicatorShown(True)
@@ -351,6 +355,7 @@ class ContainerDetails(QFrame):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it holds no control
         self.scroll_area.setWidget(info)
         self.scroll_area.setStyleSheet("QScrollArea { background: transparent; }")
         QScroller.grabGesture(self.scroll_area.viewport(),
@@ -378,7 +383,10 @@ class ContainerDetails(QFrame):
         self.row: ContainerRow | None = None
         self.show_row(None)
 
-    def show_row(self, row: ContainerRow | None, *, gone: bool = False) -> None:
+    def show_row(self, row: ContainerRow | None, *, gone: bool = False,
+                 pending: str | None = None) -> None:
+        """``pending``: the action under way on this container ("stopping", ...): its badge
+        says so and no other action can be pressed until it is over."""
         self.row = row
         shown = row is not None
         self.placeholder.setVisible(not shown)
@@ -387,8 +395,9 @@ class ContainerDetails(QFrame):
         if row is None:
             return
         self.name_label.setText(row.name)
-        colour = GREY if gone else state_colour(row.state, row.exit_code, row.health)
-        self.state_label.setText("removed" if gone else row.state_label())
+        colour = GREY if gone else BLUE if pending else state_colour(row.state, row.exit_code,
+                                                                      row.health)
+        self.state_label.setText("removed" if gone else pending or row.state_label())
         self.state_label.setStyleSheet(
             f"QLabel {{ background: {colour}; color: white; border-radius: 10px;"
             " padding: 3px 12px; font-weight: bold; }")
@@ -404,12 +413,13 @@ class ContainerDetails(QFrame):
         self.open_instance_button.setVisible(bool(row.instance))
         self.open_instance_button.set_full_text(f"Open {row.instance}  ›" if row.instance else "")
         running = row.state in ("running", "restarting", "paused")
-        self.start_button.setEnabled(not gone and not running and row.state != "removing")
-        self.stop_button.setEnabled(not gone and running)
-        self.restart_button.setEnabled(not gone and row.state in ("running", "exited", "dead",
-                                                                  "created"))
+        idle = not gone and not pending
+        self.start_button.setEnabled(idle and not running and row.state != "removing")
+        self.stop_button.setEnabled(idle and running)
+        self.restart_button.setEnabled(idle and row.state in ("running", "exited", "dead",
+                                                              "created"))
         self.logs_button.setEnabled(not gone)
-        self.remove_button.setEnabled(not gone and row.state != "removing")
+        self.remove_button.setEnabled(idle and row.state != "removing")
         self.remove_button.setToolTip(
             f"Managed by the instance {row.instance}: remove it in Services" if row.instance
             else "Remove this container from the engine")
@@ -445,6 +455,9 @@ class ContainersPage(QWidget):
         self._apply_timer.setSingleShot(True)
         self._apply_timer.timeout.connect(self._apply_waiting)
         self._state: FeedState | None = None
+        # Actions under way, by container id: "stopping", "restarting", ... (a stop can take
+        # the engine's whole timeout, 10 s, and must not look like nothing happened).
+        self._pending: dict[str, str] = {}
 
         self.model = ContainersModel(self)
         self.proxy = ContainersProxy(self)
@@ -466,6 +479,9 @@ class ContainersPage(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName("containers-table")
+        self.table.setAccessibleName("Containers")
+        self.table.setAccessibleDescription("Every container on the engine; select one for "
+                                            "its details and actions")
         self.table.setModel(self.proxy)
         # Every cell is drawn by Qt's own delegate from the model's roles (the State cell
         # tinted in its colour): a repaint runs no Python, and stays cheap while hundreds of
@@ -673,7 +689,7 @@ class ContainersPage(QWidget):
             else:
                 self.model.change_row(row, fields)
             if row is not None and cid == self._selected:
-                self.details.show_row(row)
+                self.details.show_row(row, pending=self._pending.get(cid))
 
     def flush(self) -> None:
         """Apply the row changes waiting for the next apply now (tests, and before a look at
@@ -739,7 +755,7 @@ class ContainersPage(QWidget):
         if row.id != self._selected:
             self.status.show_message("")
         self._selected = row.id
-        self.details.show_row(row)
+        self.details.show_row(row, pending=self._pending.get(row.id))
 
     def select(self, container_id: str) -> bool:
         """Select a container by id (as a tap on its row would); False when it is not
@@ -781,21 +797,34 @@ class ContainersPage(QWidget):
                  "remove": "Removing"}[verb]
         done_word = {"start": "started", "stop": "stopped", "restart": "restarted",
                      "remove": "removed"}[verb]
-        name = row.name
+        name, cid = row.name, row.id
         self.status.show_message(f"{doing} {name}…")
         try:
-            future = call[verb](row.id)
+            future = call[verb](cid)
         except Exception as exc:  # noqa: BLE001 - a refusal up front is shown like any other
             self.status.show_message(error_sentence(exc), error=True)
             return
+        self._set_pending(cid, doing.lower())
 
         def done(f: Future[Any]) -> None:
+            self._set_pending(cid, None)
             exc = f.exception()
             if exc is not None:
                 self.status.show_message(error_sentence(exc), error=True)
             elif self.status.message.startswith(doing):
                 self.status.show_message(f"{name} {done_word}.")
         self.bridge.when_done(future, done)
+
+    def _set_pending(self, cid: str, doing: str | None) -> None:
+        if doing is None:
+            self._pending.pop(cid, None)
+        else:
+            self._pending[cid] = doing
+        row = self.details.row
+        if row is not None and row.id == cid and cid == self._selected:
+            latest = self.model.row_for(cid) or row
+            self.details.show_row(latest, gone=self.model.row_of(cid) < 0,
+                                  pending=self._pending.get(cid))
 
     def remove_selected(self) -> None:
         row = self.details.row

@@ -45,6 +45,20 @@ from ui.inventory.images_model import (
 NARROW_HIDDEN = (ID, CREATED)
 
 
+def count_text(rows: tuple[ImageRow, ...], shown: int) -> str:
+    """The count above the table, in the table's own terms: one row per name (repository:tag),
+    and one image may have several names. "5 rows, 2 images, 4.0 MB"; while a filter hides
+    some, "3 of 5 rows"."""
+    images = {r.id: r.size for r in rows}
+    total = human_size(sum(images.values()))
+    n = len(rows)
+    if shown != n:
+        return f"{shown} of {n} rows"
+    if n == len(images):
+        return f"{n} image{'s' if n != 1 else ''}, {total}"
+    return f"{n} rows, {len(images)} image{'s' if len(images) != 1 else ''}, {total}"
+
+
 class ImagesPage(QWidget):
     """Embed with ``ImagesPage(core_bridge)`` (the same bridge as the containers page)."""
 
@@ -76,6 +90,8 @@ class ImagesPage(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName("images-table")
+        self.table.setAccessibleName("Images")
+        self.table.setAccessibleDescription("The engine's images, one row per repository:tag")
         self.table.setModel(self.proxy)
         self.delegate = GreyableDelegate(self.table)
         self.table.setItemDelegate(self.delegate)
@@ -106,12 +122,13 @@ class ImagesPage(QWidget):
 
         bridge.images_changed.connect(self._on_images)
         bridge.feed_state.connect(self.show_state)
-        self.filter.textChanged.connect(self.proxy.setFilterFixedString)
+        self.filter.textChanged.connect(self._on_filter)
         self.table.selectionModel().currentRowChanged.connect(self._on_current)
         self.remove_button.clicked.connect(self.remove_selected)
         self.refresh_button.clicked.connect(self.refresh)
 
         self.selected: ImageRow | None = None
+        self._rows: tuple[ImageRow, ...] = ()
         self._ignore_current = False
         self._on_images(tuple(self.inventory.images()))
         self.show_state(self.inventory.state())
@@ -177,12 +194,23 @@ class ImagesPage(QWidget):
                 self.table.selectionModel().clear()
         finally:
             self._ignore_current = False
-        total = sum({r.id: r.size for r in rows}.values())
-        self.total_label.setText(f"{len({r.id for r in rows})} images, {human_size(total)}")
+        self._rows = rows
+        self._update_count()
         if self.selected is not None:
             ref = image_reference(self.selected)
             still = [r for r in rows if image_reference(r) == ref]
             self._show_selected(still[0] if still else None)
+
+    def _on_filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        self.total_label.setText(count_text(self._rows, self.proxy.rowCount()))
+        images = {r.id: r.size for r in self._rows}
+        self.total_label.setToolTip(
+            f"One row per repository:tag; {len(images)} distinct images take "
+            f"{human_size(sum(images.values()))} on the engine")
 
     # -- selection and removal -----------------------------------------------------------
     def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:

@@ -29,10 +29,11 @@ from PySide6.QtWidgets import (
 
 from app.inventory.logs import format_line
 from ui.bridge import error_sentence
+from ui.form.editors import TOUCH_MIN
+from ui.input_hints import technical
 
 MAX_LINES = 10_000
 FLUSH_MS = 100  # appends are batched: at most one repaint of the log per 100 ms
-TOUCH_MIN = 44
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$")
 
 Line = tuple[str, str, str]  # timestamp, text, stream
@@ -109,6 +110,8 @@ class LogsDialog(QDialog):
         self.filter.setPlaceholderText("Show only lines containing…")
         self.filter.setClearButtonEnabled(True)
         self.filter.setMinimumHeight(TOUCH_MIN)
+        self.filter.setAccessibleName("Filter the log")
+        technical(self.filter)
         self.follow = self._toggle("Follow", "logs-follow", True,
                                    "Keep showing the newest lines as they arrive")
         self.timestamps = self._toggle("Times", "logs-timestamps", True,
@@ -129,6 +132,7 @@ class LogsDialog(QDialog):
 
         self.view = QPlainTextEdit()
         self.view.setObjectName("logs-view")
+        self.view.setAccessibleName(f"Log of {name}")
         self.view.setReadOnly(True)
         self.view.setUndoRedoEnabled(False)
         self.view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)

@@ -125,6 +125,8 @@ class PullProgressView(QWidget):
         self._grid.setAlignment(Qt.AlignmentFlag.AlignTop)
         scroll = QScrollArea()
         scroll.setObjectName("pull-layers-scroll")
+        scroll.setAccessibleName("Pull progress of each layer")
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # it holds no control
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

@@ -131,6 +131,7 @@ class TimelineView(QWidget):
         self._rows.addStretch(1)
         self.scroll_area = QScrollArea()
         self.scroll_area.setObjectName("timeline-scroll")
+        self.scroll_area.setAccessibleName("History")
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area.setWidget(self._content)
