@@ -322,6 +322,13 @@ def test_the_service_settings_warn_of_an_unsafe_engine_as_they_are_edited(
     ca = page.form.editor("tls.ca.cert")
     ca.setFocus()
     qtbot.keyClicks(ca, "/etc/moorings/ca.pem")
+    assert warning.isVisible()
+    assert "without a client certificate" in warning.text()
+    for field, path in (("tls.client.cert", "/etc/moorings/cert.pem"),
+                        ("tls.client.key", "/etc/moorings/key.pem")):
+        editor = page.form.editor(field)
+        editor.setFocus()
+        qtbot.keyClicks(editor, path)
     assert not warning.isVisible(), warning.text()
     verify = page.form.editor("tls.verify")
     qtbot.mouseClick(verify, Qt.MouseButton.LeftButton)
