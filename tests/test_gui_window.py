@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
-from harness import TestEnv
-from orchestration import SLEEPER, make_orchestrator
+from harness import ROOT, TestEnv
+from orchestration import SLEEPER, instance_values, make_orchestrator
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app import threadguard
+from app.config.repository import ConfigRepository
+from app.config.store import ConfigStore
+from app.metatype import load_catalog
 from app.orchestrator.service import Orchestrator
 from app.orchestrator.state import Phase
 from ui.application import load_style
@@ -329,3 +335,48 @@ def test_a_window_closed_before_the_core_loads_closes(qtbot: QtBot) -> None:
     win.show()
     qtbot.waitExposed(win)
     assert win.close()
+
+
+def test_another_program_s_changes_reach_the_tree_and_the_page(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, test_env: TestEnv) -> None:
+    """A config import while the window runs: a new instance appears in the tree and runs; the
+    page of a changed instance shows the new values (or, with edits under way, keeps them and
+    says so); an instance deleted elsewhere leaves the tree."""
+    shown, added = "moorings-test-win-shown", "moorings-test-win-added"
+    orch = _orch(window)
+    orch.create_instance(shown, instance_values(test_env, **{
+        "container.enabled": False})).result(30)
+    qtbot.waitUntil(lambda: window.model.row_of(shown) >= 0, timeout=10_000)
+    window.select_instance(shown)
+    page = window.instance_page
+    assert page is not None
+    doc = tmp_path / "import.json"
+    doc.write_text(json.dumps({"instances": {
+        shown: {"properties": instance_values(test_env, **{
+            "container.enabled": False, "container.env": "FROM=import"})},
+        added: {"properties": instance_values(test_env)}}}))
+    child = subprocess.run([sys.executable, "-m", "app", "--config-dir", str(tmp_path), "config",
+                            "import", str(doc)], capture_output=True, text=True, timeout=60,
+                           cwd=ROOT, check=False)
+    assert child.returncode == 0, child.stderr
+    qtbot.waitUntil(lambda: window.model.row_of(added) >= 0, timeout=15_000)
+    _wait_phase(qtbot, window, added, Phase.RUNNING)
+    qtbot.waitUntil(lambda: page.form.values()["container.env"] == "FROM=import",
+                    timeout=15_000)
+    assert not page.form.is_dirty()
+
+    # Edits under way are kept, and the page says the stored values changed.
+    _set(window, "container.env", "MINE=1")
+    threadguard.allow_current_thread()  # this test writes the other program's change itself
+    try:
+        other = ConfigRepository(ConfigStore(tmp_path), load_catalog())
+        other.update_instance(shown, {"container.env": "FROM=other"})
+        other.delete_instance(added)
+    finally:
+        threadguard.forbid_current_thread()
+    qtbot.waitUntil(lambda: "changed by another program" in page.status_line.text(),
+                    timeout=15_000)
+    assert page.form.values()["container.env"] == "MINE=1"
+    qtbot.waitUntil(lambda: window.model.row_of(added) < 0, timeout=30_000)
+    page.form.reset()
+    assert page.form.values()["container.env"] == "FROM=other"

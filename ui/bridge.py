@@ -20,6 +20,8 @@ from app.inventory.feed import FeedState, ImagesChanged, RowAdded, RowChanged, R
 from app.orchestrator.events import (
     ConnectionChanged,
     ContainerEvent,
+    InstanceAdded,
+    InstanceChanged,
     InstanceRemoved,
     PullProgressed,
     StateChanged,
@@ -58,6 +60,8 @@ class CoreBridge(QObject):
     pull_progressed = Signal(str, object)  # name, PullProgress
     container_event = Signal(object)       # ContainerEvent
     connection_changed = Signal(object)    # ConnectionChanged
+    instance_added = Signal(str)
+    instance_changed = Signal(str)         # its stored configuration changed elsewhere
     instance_removed = Signal(str)
     # The inventory.
     row_added = Signal(object)             # ContainerRow
@@ -149,6 +153,10 @@ class CoreBridge(QObject):
             self.container_event.emit(event)
         elif isinstance(event, ConnectionChanged):
             self.connection_changed.emit(event)
+        elif isinstance(event, InstanceAdded):
+            self.instance_added.emit(event.name)
+        elif isinstance(event, InstanceChanged):
+            self.instance_changed.emit(event.name)
         elif isinstance(event, InstanceRemoved):
             self.instance_removed.emit(event.name)
         elif isinstance(event, RowAdded):

@@ -298,6 +298,8 @@ class MainWindow(QMainWindow):
         self.tree.selectionModel().currentRowChanged.connect(self._on_current_changed)
         bridge.state_changed.connect(self._on_state)
         bridge.connection_changed.connect(self._on_connection)
+        bridge.instance_added.connect(self._on_added)
+        bridge.instance_changed.connect(self._on_changed)
         bridge.instance_removed.connect(self._on_removed)
         self.add_button.setEnabled(True)
         self._show_host(self.orch.connection())
@@ -489,6 +491,23 @@ class MainWindow(QMainWindow):
         self.model.update_connection(conn)
         if self.service_page is not None:
             self.service_page.show_connection(conn)
+
+    def _on_added(self, name: str) -> None:
+        """An instance was stored, here or by another program (a config import)."""
+        self.model.add_instance(name, self.orch.status(name))
+
+    def _on_changed(self, name: str) -> None:
+        """Another program changed the instance's stored configuration."""
+        page = self.instance_page
+        if page is None or page.name != name or not self.repo.has_instance(name):
+            return
+        if page.form.is_dirty():
+            page.form.replace_stored(self.repo.instance(name).values)
+            page.status_line.setText(
+                f"{name} was changed by another program; your edits are kept here, unapplied. "
+                "Press Reset to see the stored values, or Apply to store yours.")
+        else:
+            page.form.set_values(self.repo.instance(name).values)
 
     def _on_removed(self, name: str) -> None:
         self._reported.pop(name, None)

@@ -245,6 +245,13 @@ class ComponentForm(QWidget):
         self._set_valid(self.is_valid())
         self.loaded.emit()
 
+    def replace_stored(self, values: Mapping[str, Scalar]) -> None:
+        """The stored values changed under the person's edits (another program saved): the
+        edits stay on screen, and Reset now goes to the new stored values."""
+        stored = default_values(self._component)
+        stored.update((k, v) for k, v in values.items() if k in self._fields)
+        self._stored = stored
+
     def values(self) -> dict[str, object]:
         """What the person entered, per field id, typed where the editor knows the type."""
         return {field_id: f.editor.value() for field_id, f in self._fields.items()}
