@@ -1,4 +1,5 @@
-"""app/ is the Qt-free core: it never imports PySide6, shiboken6 or the ui package."""
+"""The import contracts: app/ is the Qt-free core (no PySide6, shiboken6 or ui), and only
+app/engine/ talks to Docker (no other module of app/ or ui/ imports the SDK or its HTTP stack)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 FORBIDDEN = {"PySide6", "shiboken6", "ui"}
+ENGINE = APP / "engine"
+SDK = {"docker", "requests", "urllib3", "paramiko"}
 
 
 def _app_files() -> list[Path]:
     return sorted(p for p in APP.rglob("*.py") if "__pycache__" not in p.parts)
 
 
-def _forbidden_imports(path: Path) -> list[str]:
+def _forbidden_imports(path: Path, forbidden: set[str] = FORBIDDEN) -> list[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found = []
     for node in ast.walk(tree):
@@ -35,8 +38,9 @@ def _forbidden_imports(path: Path) -> list[str]:
         ):
             names = [node.args[0].value]
         for name in names:
-            if name.split(".")[0] in FORBIDDEN:
-                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            if name.split(".")[0] in forbidden:
+                shown = path.relative_to(ROOT) if ROOT in path.parents else path
+                where = f"{shown}:{node.lineno}"
                 found.append(f"{where} imports {name}")
     return found
 
@@ -76,3 +80,17 @@ def test_importing_every_app_module_loads_no_qt() -> None:
     loaded = result.stdout.strip().splitlines()[-1]
     assert "PySide6" not in loaded, f"importing app/ loaded Qt: {loaded}"
     assert loaded == "[]", f"importing app/ loaded {loaded}"
+
+
+def test_only_app_engine_imports_the_docker_sdk() -> None:
+    files = sorted(p for folder in (APP, ROOT / "ui") for p in folder.rglob("*.py")
+                   if "__pycache__" not in p.parts and ENGINE not in p.parents)
+    assert len(files) > 20, "too few files: the walk is wrong"
+    problems = [p for path in files for p in _forbidden_imports(path, SDK)]
+    assert not problems, "only app/engine/ talks to Docker:\n" + "\n".join(problems)
+
+
+def test_the_sdk_check_finds_an_sdk_import(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text("import docker.errors\nfrom requests import Session\n")
+    assert len(_forbidden_imports(probe, SDK)) == 2

@@ -13,13 +13,8 @@ import pytest
 from harness import TestEnv
 from orchestration import running
 
-from app.inventory.logs import (
-    LogLine,
-    _Lines,
-    logs_readable,
-    open_logs,
-    save_logs,
-)
+from app.engine.log_stream import LogLine, _Lines, logs_readable
+from app.inventory.logs import open_logs, save_logs
 from app.orchestrator.service import Orchestrator
 
 engine = pytest.mark.engine

@@ -1,5 +1,6 @@
 """The live inventory: every container and image on the engine, and container logs."""
 
+from app.engine.log_stream import LogLine, LogStream, logs_readable
 from app.inventory.feed import (
     FeedState,
     ImagesChanged,
@@ -10,7 +11,7 @@ from app.inventory.feed import (
     RowChanged,
     RowRemoved,
 )
-from app.inventory.logs import LogLine, LogStream, logs_readable, open_logs, save_logs
+from app.inventory.logs import open_logs, save_logs
 from app.inventory.rows import ContainerRow, ImageRow, PortInfo
 
 __all__ = [
