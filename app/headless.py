@@ -8,14 +8,10 @@ import signal
 import threading
 from types import FrameType
 
-from app.config.repository import ConfigRepository
-from app.config.store import ConfigStore
+from app.core import build_core
 from app.errors import StoreError
 from app.logs import configure_logging
-from app.metatype import load_catalog
 from app.orchestrator.events import ConnectionChanged, Event, InstanceRemoved
-from app.orchestrator.lock import claim_folder
-from app.orchestrator.service import Orchestrator
 from app.paths import config_dir
 
 log = logging.getLogger("moorings")
@@ -35,17 +31,11 @@ def run_headless(args: argparse.Namespace) -> int:
     configure_logging(args.log_level)
     folder = config_dir(args.config_dir)
     try:
-        lock = claim_folder(folder)
+        core = build_core(folder)
     except StoreError as exc:
         log.error("%s", exc)
         return 3
-    try:
-        repo = ConfigRepository(ConfigStore(folder), load_catalog())
-    except StoreError as exc:
-        log.error("%s", exc)
-        lock.release()
-        return 3
-    for warning in repo.load_warnings:
+    for warning in core.warnings:
         log.warning("%s", warning)
     done = threading.Event()
 
@@ -55,20 +45,14 @@ def run_headless(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    try:
-        orch = Orchestrator(repo)
-    except StoreError as exc:
-        log.error("%s", exc)
-        lock.release()
-        return 3
-    orch.add_listener(_log_event)
-    log.info("moorings: configuration %s, %d instance(s)", folder, len(repo.instance_names()))
-    orch.start()
+    core.orchestrator.add_listener(_log_event)
+    log.info("moorings: configuration %s, %d instance(s)", folder,
+             len(core.repository.instance_names()))
+    core.start()
     try:
         while not done.wait(0.5):
             pass
     finally:
-        orch.stop(timeout=3.0)
-        lock.release()
+        core.stop(timeout=3.0)
     log.info("moorings: stopped")
     return 0

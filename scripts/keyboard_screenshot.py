@@ -32,7 +32,7 @@ from ui.window_placement import (  # noqa: E402
 def main() -> int:
     app = QApplication(sys.argv[:1])
     app.setStyleSheet(load_style())
-    orch = load_core(Path(tempfile.mkdtemp(prefix="moorings-shot-")))
+    orch = load_core(Path(tempfile.mkdtemp(prefix="moorings-shot-"))).orchestrator
     orch.repository.create_instance("gateway-sensor", values={
         "container.ports.internal": "", "container.ports.external": ""})
     window = MainWindow(CoreBridge(orch), touch=True)

@@ -25,8 +25,8 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from app.config.repository import ConfigRepository  # noqa: E402
 from app.config.store import ConfigStore  # noqa: E402
+from app.core import build_core  # noqa: E402
 from app.metatype import load_catalog  # noqa: E402
-from app.orchestrator.service import Orchestrator  # noqa: E402
 from app.orchestrator.state import Phase  # noqa: E402
 from ui.application import load_style  # noqa: E402
 from ui.bridge import CoreBridge  # noqa: E402
@@ -114,12 +114,10 @@ def main() -> int:
     size = f"{area.width()}x{area.height()}"
 
     with tempfile.TemporaryDirectory() as tmp:
-        from app.inventory.feed import Inventory
-
-        repo = sample_config(Path(tmp))
-        orch = Orchestrator(repo)
-        inventory = Inventory(orch)
-        bridge = CoreBridge(orch, inventory)
+        sample_config(Path(tmp))
+        core = build_core(Path(tmp), claim=False, inventory=True)
+        orch = core.orchestrator
+        bridge = CoreBridge(orch, core.inventory)
         # As `moorings` starts: the window first, the core attached once it is loaded.
         window = MainWindow()
         # As `moorings --fullscreen` shows it (it fills the screen with no window manager).
@@ -136,8 +134,7 @@ def main() -> int:
 
         shot("00-starting")
         window.attach(bridge)
-        orch.start()
-        inventory.start()
+        core.start()
         by_hand = start_by_hand()
 
         wait_until(app, lambda: orch.connection().connected, 15)
@@ -229,8 +226,7 @@ def main() -> int:
         for name in ("moorings-test-shot-web", "moorings-test-shot-sensor",
                      "moorings-test-shot-idle"):
             orch.delete_instance(name).result(60)
-        inventory.stop(0)
-        orch.stop()
+        core.stop()
         bridge.detach()
         if by_hand:
             subprocess.run(["docker", "rm", "-f", by_hand], capture_output=True, check=False)

@@ -108,7 +108,7 @@ def type_on_keyboard(text: str) -> bool:
 def main() -> int:
     app.setStyleSheet(load_style())
     keep_focus_without_window_manager(app)
-    orch = load_core(Path(tempfile.mkdtemp(prefix="moorings-test-kb-")))
+    orch = load_core(Path(tempfile.mkdtemp(prefix="moorings-test-kb-"))).orchestrator
     orch.repository.create_instance("moorings-test-kb", values={
         "container.ports.internal": "", "container.ports.external": ""})
     window = MainWindow(CoreBridge(orch), touch=True)

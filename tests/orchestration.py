@@ -12,6 +12,7 @@ from harness import TestEnv
 
 from app.config.repository import ConfigRepository
 from app.config.store import ConfigStore
+from app.core import build_core
 from app.metatype import load_catalog
 from app.orchestrator.events import Event, StateChanged
 from app.orchestrator.service import Orchestrator
@@ -80,9 +81,11 @@ class Recorder:
 
 
 def make_orchestrator(folder: Path, env: TestEnv, **kwargs: Any) -> Orchestrator:
-    repo = ConfigRepository(ConfigStore(folder), load_catalog())
-    repo.update_service({"container.engine.host": env.docker_host})
-    return Orchestrator(repo, **kwargs)
+    """The core as Moorings builds it (without the folder's lock), on the test engine."""
+    folder.mkdir(parents=True, exist_ok=True)
+    ConfigRepository(ConfigStore(folder), load_catalog()).update_service(
+        {"container.engine.host": env.docker_host})
+    return build_core(folder, claim=False, **kwargs).orchestrator
 
 
 @contextmanager

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.core import Core
 from app.errors import StoreError
-from app.orchestrator.lock import claim_folder
+from app.orchestrator.lock import FolderLock, claim_folder
 from app.paths import config_dir
 
 if TYPE_CHECKING:
-    from app.orchestrator.service import Orchestrator
+    from ui.bridge import CoreBridge
 
 log = logging.getLogger("moorings")
 
@@ -56,12 +57,13 @@ def load_style() -> str:
 class CoreLoader(QObject):
     """Loads the core on a worker thread and hands it to ``on_loaded`` on the GUI thread."""
 
-    loaded = Signal(object)  # an Orchestrator, or the exception that stopped the load
+    loaded = Signal(object)  # a Core, or the exception that stopped the load
 
-    def __init__(self, folder: Path, on_loaded: Callable[[object], None],
-                 parent: QObject | None = None) -> None:
+    def __init__(self, folder: Path, lock: FolderLock | None,
+                 on_loaded: Callable[[object], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._folder = folder
+        self._lock = lock
         self._on_loaded = on_loaded
         self._started = False
         # A method of this object, which lives on the GUI thread: the worker's emit is queued
@@ -80,7 +82,7 @@ class CoreLoader(QObject):
 
     def _load(self) -> None:
         try:
-            self.loaded.emit(load_core(self._folder))
+            self.loaded.emit(load_core(self._folder, self._lock))
         except Exception as exc:
             log.exception("loading the configuration failed")
             self.loaded.emit(exc)
@@ -106,15 +108,15 @@ def warm_gui_modules() -> None:
     import ui.services_model  # noqa: F401
 
 
-def load_core(folder: Path) -> Orchestrator:
-    """Import the core and read the configuration (runs on a worker thread, not the GUI's)."""
-    warm_gui_modules()
-    from app.config.repository import ConfigRepository
-    from app.config.store import ConfigStore
-    from app.metatype import load_catalog
-    from app.orchestrator.service import Orchestrator
+def load_core(folder: Path, lock: FolderLock | None = None) -> Core:
+    """Import the core and read the configuration (runs on a worker thread, not the GUI's).
 
-    return Orchestrator(ConfigRepository(ConfigStore(folder), load_catalog()))
+    ``lock`` is the folder's lock, taken before the first frame; the core releases it when it
+    stops."""
+    warm_gui_modules()
+    from app.core import build_core
+
+    return build_core(folder, claim=False, lock=lock, inventory=True)
 
 
 def run_window(args: argparse.Namespace) -> int:
@@ -153,7 +155,7 @@ def run_window(args: argparse.Namespace) -> int:
     placement = WindowPlacement(window, fullscreen=bool(args.fullscreen))
     placement.show()
 
-    core: dict[str, object] = {}
+    loaded: list[tuple[Core, CoreBridge]] = []
 
     def on_loaded(result: object) -> None:
         from ui.bridge import CoreBridge
@@ -161,15 +163,11 @@ def run_window(args: argparse.Namespace) -> int:
         if isinstance(result, BaseException):
             window.show_load_error(f"Moorings could not start: {result}")
             return
-        from app.inventory.feed import Inventory
-
-        orch: Orchestrator = result  # type: ignore[assignment]
-        inventory = Inventory(orch)
-        bridge = CoreBridge(orch, inventory)
-        core["orch"], core["bridge"], core["inventory"] = orch, bridge, inventory
+        assert isinstance(result, Core)
+        bridge = CoreBridge(result.orchestrator, result.inventory)
+        loaded.append((result, bridge))
         window.attach(bridge)
-        orch.start()
-        inventory.start()
+        result.start()
         # Everything made so far lives as long as the window: keep the collector from walking
         # it again and again (its full passes showed up as stalls of the event loop).
         gc.freeze()
@@ -182,7 +180,7 @@ def run_window(args: argparse.Namespace) -> int:
     wake.timeout.connect(lambda: None)
     wake.start(250)
 
-    loader = CoreLoader(folder, on_loaded)
+    loader = CoreLoader(folder, lock, on_loaded)
     # After the first frame: the loader's imports hold the GIL for long stretches, and the
     # window's first frame should not wait behind them. A window that is never painted
     # (minimised at start) still loads, a moment later.
@@ -192,15 +190,9 @@ def run_window(args: argparse.Namespace) -> int:
         code = app.exec()
     finally:
         threadguard.allow_current_thread()
-        bridge = core.get("bridge")
-        if bridge is not None:
-            bridge.detach()  # type: ignore[attr-defined]
-        inventory = core.get("inventory")
-        if inventory is not None:
-            inventory.stop(0)  # type: ignore[attr-defined]
-        orch = core.get("orch")
-        if orch is not None:
-            orch.stop(timeout=5.0)  # type: ignore[attr-defined]
-        lock.release()
+        for core, bridge in loaded:
+            bridge.detach()
+            core.stop(timeout=5.0)  # releases the folder's lock too
+        lock.release()  # (if the core never loaded; releasing twice is harmless)
     log.info("moorings: window closed; containers keep running")
     return int(code)
