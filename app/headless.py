@@ -10,7 +10,7 @@ from types import FrameType
 
 from app.core import build_core
 from app.errors import StoreError
-from app.logs import configure_logging
+from app.log_setup import configure_logging
 from app.orchestrator.events import ConnectionChanged, Event, InstanceRemoved
 from app.paths import config_dir
 

@@ -16,7 +16,7 @@ from test_field_values import ACCEPTED_OPTIONS, LOGGER_PARAMETERS, REFUSED_OPTIO
 from app.config.model import validate
 from app.engine.spec import create_container, spec_from_values
 from app.errors import ConfigError
-from app.fields.logging import parse_logger_options, parse_logger_type
+from app.fields.logger import parse_logger_options, parse_logger_type
 from app.metatype import INSTANCE_FACTORY_PID, load_catalog
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]

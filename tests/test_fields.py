@@ -14,7 +14,7 @@ from app.fields.devices import DeviceMapping, parse_devices
 from app.fields.env import parse_env
 from app.fields.limits import parse_cpus, parse_gpus, parse_memory, parse_memory_size
 from app.fields.lists import join_list, split_list
-from app.fields.logging import (
+from app.fields.logger import (
     LOGGER_DRIVERS,
     READABLE_DRIVERS,
     check_logger_options,

@@ -120,7 +120,7 @@ def load_core(folder: Path, lock: FolderLock | None = None) -> Core:
 
 
 def run_window(args: argparse.Namespace) -> int:
-    from app.logs import configure_logging
+    from app.log_setup import configure_logging
 
     configure_logging(args.log_level)
     folder = config_dir(args.config_dir)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from app.errors import ConfigError, FieldError, SyntaxProblem
-from app.fields import logging as logger_fields
+from app.fields import logger as logger_fields
 from app.fields import names, ports
 from app.fields.lists import split_list
 from app.fields.syntaxes import LIST_SYNTAXES

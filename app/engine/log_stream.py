@@ -17,7 +17,7 @@ from docker.types.daemon import CancellableStream
 from app.engine.errors import explain
 from app.engine.hosts import EngineTarget
 from app.engine.times import parse_rfc3339
-from app.fields.logging import READABLE_DRIVERS
+from app.fields.logger import READABLE_DRIVERS
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from app.errors import ConfigError, FieldError, SyntaxProblem
 from app.fields import devices as device_fields
 from app.fields import env as env_fields
 from app.fields import limits, names, ports, volumes
-from app.fields import logging as logger_fields
+from app.fields import logger as logger_fields
 from app.fields.lists import split_list
 from app.metatype import ComponentDescriptor, FieldDescriptor
 

@@ -9,7 +9,7 @@ from app.fields.devices import parse_devices
 from app.fields.env import parse_env
 from app.fields.limits import parse_cpus, parse_gpus, parse_memory
 from app.fields.lists import split_list
-from app.fields.logging import parse_logger_options, parse_logger_type
+from app.fields.logger import parse_logger_options, parse_logger_type
 from app.fields.names import (
     parse_docker_host,
     parse_file_path,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.errors import SyntaxProblem
 from app.fields.lists import split_list
-from app.fields.log_rules import COMMON_OPTIONS, VALUE_RULES, check_common_options
+from app.fields.logger_rules import COMMON_OPTIONS, VALUE_RULES, check_common_options
 
 LOGGER_DRIVERS: dict[str, str] = {
     "NONE": "none",
