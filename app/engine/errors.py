@@ -8,6 +8,7 @@ import socket
 import ssl
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import docker.errors
@@ -17,20 +18,23 @@ import urllib3.exceptions
 from app.engine.ssh import SshFailure, SshTimeout
 from app.fields.credentials import mask_credentials
 
-# What went wrong, in words a retry policy or a status badge can use.
-AUTH = "auth"  # the registry refused the credentials, or needs some
-NOT_FOUND = "not-found"  # no such image (local or in the registry), container or network
-UNREACHABLE = "unreachable"  # the engine or the registry does not answer
-DEADLINE = "deadline"  # something took longer than allowed
-CANCELLED = "cancelled"  # someone asked to stop
-CONFLICT = "conflict"  # a name or a host port is already taken
-CONFIG = "config"  # the engine refuses a setting: runtime, log driver, privileged, bad name
-VERSION = "version"  # the engine does not speak the API version asked for
-TLS = "tls"  # the secure connection to the engine or the registry failed
-ENGINE = "engine"  # anything else the engine reported
-KINDS = frozenset(
-    {AUTH, NOT_FOUND, UNREACHABLE, DEADLINE, CANCELLED, CONFLICT, CONFIG, VERSION, TLS, ENGINE}
-)
+
+class ErrorKind(str, Enum):
+    """What went wrong, in words a retry policy or a status badge can use."""
+
+    AUTH = "auth"  # the registry refused the credentials, or needs some
+    NOT_FOUND = "not-found"  # no such image (local or in the registry), container or network
+    UNREACHABLE = "unreachable"  # the engine or the registry does not answer
+    DEADLINE = "deadline"  # something took longer than allowed
+    CANCELLED = "cancelled"  # someone asked to stop
+    CONFLICT = "conflict"  # a name or a host port is already taken
+    CONFIG = "config"  # the engine refuses a setting: runtime, log driver, privileged, name
+    VERSION = "version"  # the engine does not speak the API version asked for
+    TLS = "tls"  # the secure connection to the engine or the registry failed
+    ENGINE = "engine"  # anything else the engine reported
+
+
+KINDS = frozenset(ErrorKind)
 
 _MAX_DETAIL = 160
 DOCKER_HUB = "docker.io"
@@ -40,10 +44,10 @@ class EngineError(Exception):
     """An engine operation failed; ``sentence`` is for a person, ``kind`` for the program
     (one of :data:`KINDS`)."""
 
-    def __init__(self, sentence: str, kind: str = ENGINE) -> None:
+    def __init__(self, sentence: str, kind: ErrorKind | str = ErrorKind.ENGINE) -> None:
         super().__init__(sentence)
         self.sentence = sentence
-        self.kind = kind
+        self.kind = ErrorKind(kind)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(kind={self.kind!r}, sentence={self.sentence!r})"
@@ -156,7 +160,7 @@ def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineErr
         return EngineError(
             "the engine refused to start a privileged container: this host does not allow "
             "all capabilities; turn off Privileged Mode",
-            CONFIG,
+            ErrorKind.CONFIG,
         )
     m = re.search(r"bind for (\S+?) failed: port is already allocated", text, re.I)
     if m or "address already in use" in low:
@@ -164,43 +168,44 @@ def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineErr
         return EngineError(
             f"{where} already in use on this host; choose other External Ports or stop what "
             "uses it",
-            CONFLICT,
+            ErrorKind.CONFLICT,
         )
     if "client sent an http request to an https server" in low:
         return EngineError(
             f"{ctx.engine_at} speaks TLS on that port, but this connection was plain HTTP; turn "
             "Use TLS on and fill in TLS CA Certificate (and TLS Client Certificate and Key if "
             "the engine demands them)",
-            TLS,
+            ErrorKind.TLS,
         )
     m = re.search(r"unknown runtime specified:? ?(\S+)", text, re.I)
     if m:
-        return EngineError(f"the engine has no runtime named {m.group(1)}; check Runtime", CONFIG)
+        return EngineError(f"the engine has no runtime named {m.group(1)}; check Runtime",
+                           ErrorKind.CONFIG)
     m = re.search(r'logging plugin "?([^":\s]+)"?', text, re.I)
     if m:
         return EngineError(
-            f"the engine has no log driver named {m.group(1)}; check Logger Type", CONFIG
+            f"the engine has no log driver named {m.group(1)}; check Logger Type", ErrorKind.CONFIG
         )
     m = re.search(r"network (\S+) not found", text, re.I)
     if m:
         return EngineError(
-            f"the engine has no network named {m.group(1)}; check Networking Mode", NOT_FOUND
-        )
+            f"the engine has no network named {m.group(1)}; check Networking Mode",
+            ErrorKind.NOT_FOUND)
     m = re.search(r"no such image: (\S+)", text, re.I)
     if m:
         return EngineError(
             f"the image {m.group(1)} is not on this host; pull it first, or check Image name "
             "and Image tag",
-            NOT_FOUND,
+            ErrorKind.NOT_FOUND,
         )
     m = re.search(r"no such container: (\S+)", text, re.I)
     if m:
-        return EngineError(f"there is no container {m.group(1)} any more", NOT_FOUND)
+        return EngineError(f"there is no container {m.group(1)} any more", ErrorKind.NOT_FOUND)
     m = re.search(r'container name "/?([^"]+)" is already in use', text, re.I)
     if m:
         return EngineError(
             f"a container named {m.group(1)} already exists; remove or rename it first",
-            CONFLICT,
+            ErrorKind.CONFLICT,
         )
     m = re.search(r"client version (\S+) is too (new|old)", text, re.I)
     if m:
@@ -209,13 +214,13 @@ def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineErr
         return EngineError(
             f"the Docker engine does not speak API version {m.group(1)}{speaks}; leave the "
             "API version to be negotiated",
-            VERSION,
+            ErrorKind.VERSION,
         )
     if "no space left on device" in low:
         return EngineError(
             f"{ctx.action} failed: the disk of the engine's host is full; remove unused images "
             "or containers",
-            ENGINE,
+            ErrorKind.ENGINE,
         )
     return _from_registry_text(text, low, ctx, status)
 
@@ -227,13 +232,13 @@ def _from_registry_text(
         return EngineError(
             f"{ctx.at_registry} needs a username and password for {ctx.image}; fill in "
             "Authentication Username and Password",
-            AUTH,
+            ErrorKind.AUTH,
         )
     if "pull access denied" in low or "requested access to the resource is denied" in low:
         return EngineError(
             f"{ctx.at_registry} refused access to {ctx.image}: the repository does not exist "
             "or needs a login; check Image name, Authentication Username and Password",
-            AUTH,
+            ErrorKind.AUTH,
         )
     if (
         "unauthorized" in low
@@ -244,13 +249,13 @@ def _from_registry_text(
         return EngineError(
             f"{ctx.at_registry} refused the username or password; check Authentication "
             "Username and Password",
-            AUTH,
+            ErrorKind.AUTH,
         )
     if "toomanyrequests" in low or "rate limit" in low:
         return EngineError(
             f"{ctx.at_registry} refused {ctx.action}: too many requests (rate limit); wait and "
             "try again, or log in to the registry",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if (
         "manifest unknown" in low
@@ -259,14 +264,14 @@ def _from_registry_text(
         or (status == 404 and ctx.action.startswith("pull"))
     ):
         return EngineError(
-            f"the registry has {ctx.no_image}; check Image name and Image tag", NOT_FOUND
+            f"the registry has {ctx.no_image}; check Image name and Image tag", ErrorKind.NOT_FOUND
         )
     if "invalid reference format" in low or "invalid tag format" in low:
         detail = _short(text.split(":", 1)[1] if ":" in text else text)
         return EngineError(
             f"{ctx.image} is not a valid image reference ({detail or 'invalid format'}); "
             "check Image name and Image tag",
-            CONFIG,
+            ErrorKind.CONFIG,
         )
     m = re.search(r"x509: [^\n]*|tls: [^\n]*|server gave http response to https client", text, re.I)
     if m:
@@ -274,7 +279,7 @@ def _from_registry_text(
             f"the secure connection to {ctx.at_registry} failed ({_short(m.group(0))}); "
             "check the registry's certificate, or use it over plain HTTP as an insecure "
             "registry",
-            TLS,
+            ErrorKind.TLS,
         )
     reason = _network_reason(low)
     # Only a registry error if it is about a registry: the engine's own plumbing can also
@@ -289,12 +294,12 @@ def _from_registry_text(
             return EngineError(
                 f"{where} {broke} in the middle of {ctx.action}; check the network between the "
                 "engine's host and the registry, and the registry",
-                UNREACHABLE,
+                ErrorKind.UNREACHABLE,
             )
         return EngineError(
             f"{where} is not reachable ({reason}); check the registry address in Image name "
             "and that the registry is running",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     return None
 
@@ -352,7 +357,7 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
         return EngineError(
             f"the TLS settings for {engine} are incomplete; check TLS CA Certificate, TLS Client "
             "Certificate and TLS Client Key",
-            TLS,
+            ErrorKind.TLS,
         )
     tls_error = has(ssl.SSLError, requests.exceptions.SSLError, urllib3.exceptions.SSLError)
     if tls_error is not None:
@@ -362,46 +367,46 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
                 f"{engine} did not answer in TLS: that port is not a TLS port (a plain tcp:// "
                 "engine answers in plain HTTP); check the port in Docker Host URL (Docker uses "
                 "2376 with TLS, 2375 without) and the TLS fields",
-                TLS,
+                ErrorKind.TLS,
             )
         if code == "TLSV13_ALERT_CERTIFICATE_REQUIRED":
             return EngineError(
                 f"{engine} demands a client certificate and none was sent; fill in TLS Client "
                 "Certificate and TLS Client Key",
-                TLS,
+                ErrorKind.TLS,
             )
         if code in ("SSLV3_ALERT_BAD_CERTIFICATE", "TLSV1_ALERT_UNKNOWN_CA",
                     "SSLV3_ALERT_CERTIFICATE_UNKNOWN"):
             return EngineError(
                 f"{engine} refused this client's certificate ({_tls_reason(chain)}); check TLS "
                 "Client Certificate and TLS Client Key: the engine's CA must have signed them",
-                TLS,
+                ErrorKind.TLS,
             )
         return EngineError(
             f"the secure connection to {engine} failed ({_tls_reason(chain)}); check TLS CA "
             "Certificate, TLS Client Certificate, TLS Client Key and Verify Engine Certificate",
-            TLS,
+            ErrorKind.TLS,
         )
     if has(FileNotFoundError):
         return EngineError(
             f"{engine} is not running: its socket does not exist; start the engine or check "
             "Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if has(PermissionError):
         return EngineError(
             f"this user may not use {engine} (permission denied on its socket); run Moorings "
             "as a member of the docker group or check Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if has(ConnectionRefusedError):
         return EngineError(
             f"{engine} refused the connection; check that it is running and Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if has(socket.gaierror):
         return EngineError(
-            f"the host of {engine} cannot be found; check Docker Host URL", UNREACHABLE
+            f"the host of {engine} cannot be found; check Docker Host URL", ErrorKind.UNREACHABLE
         )
     # urllib3's NewConnectionError is a ConnectTimeoutError by inheritance: rule it out first.
     timeouts = (
@@ -414,20 +419,20 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
         isinstance(e, timeouts) and not isinstance(e, urllib3.exceptions.NewConnectionError)
         for e in chain
     ):
-        return EngineError(f"{ctx.action} got no answer from {engine} in time", DEADLINE)
+        return EngineError(f"{ctx.action} got no answer from {engine} in time", ErrorKind.DEADLINE)
     if has(ConnectionResetError, BrokenPipeError, ConnectionAbortedError) or any(
         type(e).__name__ == "RemoteDisconnected" for e in chain
     ):
         return EngineError(
             f"{engine} closed the connection during {ctx.action}; it may have stopped or "
             "restarted",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if has(requests.exceptions.ConnectionError, urllib3.exceptions.NewConnectionError):
         return EngineError(
             f"{engine} is not reachable ({_short(_root_text(chain))}); check that it is "
             "running and Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     return None
 
@@ -441,12 +446,12 @@ def _from_ssh(exc: BaseException, ctx: _Context) -> EngineError:
             return EngineError(
                 f"{ctx.action} got no answer from the Docker engine behind {url} within "
                 f"{seconds}; the ssh login worked, so check the engine on the gateway",
-                DEADLINE,
+                ErrorKind.DEADLINE,
             )
         return EngineError(
             f"{url} did not complete the SSH login within {seconds}; check the SSH server on "
             "the gateway",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     assert isinstance(exc, SshFailure)
     host, options = exc.host, exc.options
@@ -457,7 +462,7 @@ def _from_ssh(exc: BaseException, ctx: _Context) -> EngineError:
     last = _short(exc.lines[-1]) if exc.lines else ""
 
     def unreachable(sentence: str) -> EngineError:
-        return EngineError(sentence, UNREACHABLE)
+        return EngineError(sentence, ErrorKind.UNREACHABLE)
 
     if exc.no_client:
         return unreachable(
@@ -557,22 +562,22 @@ def _from_client_text(text: str, ctx: _Context) -> EngineError | None:
         return EngineError(
             f"{engine} is not running: its socket does not exist; start the engine or check "
             "Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if "permission denied" in low:
         return EngineError(
             f"this user may not use {engine} (permission denied on its socket); run Moorings "
             "as a member of the docker group or check Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     if "connection refused" in low:
         return EngineError(
             f"{engine} refused the connection; check that it is running and Docker Host URL",
-            UNREACHABLE,
+            ErrorKind.UNREACHABLE,
         )
     return EngineError(
-        f"{engine} is not reachable; check that it is running and Docker Host URL", UNREACHABLE
-    )
+        f"{engine} is not reachable; check that it is running and Docker Host URL",
+        ErrorKind.UNREACHABLE)
 
 
 def _tls_code(chain: list[BaseException]) -> str | None:
@@ -688,8 +693,8 @@ def _short(text: str) -> str:
 def _fallback(text: str, ctx: _Context) -> EngineError:
     detail = _short(text)
     if not detail:
-        return EngineError(f"{ctx.action} failed", ENGINE)
-    return EngineError(f"{ctx.action} failed: {detail}", ENGINE)
+        return EngineError(f"{ctx.action} failed", ErrorKind.ENGINE)
+    return EngineError(f"{ctx.action} failed: {detail}", ErrorKind.ENGINE)
 
 
 def is_unreachable(exc: BaseException) -> bool:
@@ -697,7 +702,7 @@ def is_unreachable(exc: BaseException) -> bool:
     a raw SDK or socket exception, or an EngineError of kind ``unreachable`` from a verb of
     the gateway (a pull's ``unreachable`` may be the registry's: ask the engine to tell)."""
     if isinstance(exc, EngineError):
-        return exc.kind == UNREACHABLE
+        return exc.kind == ErrorKind.UNREACHABLE
     if isinstance(exc, (requests.exceptions.ConnectionError, ConnectionError,
                         FileNotFoundError, PermissionError)):
         return True

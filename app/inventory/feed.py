@@ -14,7 +14,7 @@ from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from app.engine.errors import CONFLICT, EngineError, engine_error, is_unreachable
+from app.engine.errors import EngineError, ErrorKind, engine_error, is_unreachable
 from app.engine.gateway import Engine
 from app.engine.times import parse_rfc3339
 from app.inventory.rows import (
@@ -336,7 +336,7 @@ class Inventory:
                 if verb == "remove":
                     raise EngineError(
                         f"the container {name} belongs to the instance {instance}; disable or "
-                        "delete the instance to remove it", CONFLICT)
+                        "delete the instance to remove it", ErrorKind.CONFLICT)
                 calls = {"stop": self._orch.stop_container, "start": self._orch.start_container,
                          "restart": self._orch.restart_container}
                 _chain(calls[verb](instance), future)

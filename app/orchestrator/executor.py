@@ -51,14 +51,10 @@ class StepExecutor:
             Kind.KEEP_STOPPED: self._keep_stopped,
             Kind.KEEP_EXITED: self._keep_exited,
             Kind.START: self._start_action,
+            Kind.PULL: self._pull_action,
             Kind.CREATE: self._create_action,
-            Kind.RECREATE: self._create_action,
+            Kind.RECREATE: self._recreate_action,
         }
-        self._image_cache: set[str] | None = None
-
-    # -- one pass ------------------------------------------------------------------------
-    def begin_pass(self) -> None:
-        self._image_cache = None
 
     def execute(self, action: Action, trigger: str) -> None:
         self._handlers[action.kind](action, trigger)
@@ -75,7 +71,7 @@ class StepExecutor:
     def _conflict(self, a: Action, trigger: str) -> None:
         st = self._ctx.board.or_new(a.name)
         self._ctx.board.set(st.with_(phase=Phase.CONFLICT, reason=a.reason, container_id=None),
-                            kind="conflict")
+                            entry="conflict")
 
     def _invalid(self, a: Action, trigger: str) -> None:
         st = self._ctx.board.or_new(a.name)
@@ -97,7 +93,7 @@ class StepExecutor:
                                          container_id=a.container.id, progress=None,
                                          restart_count=restarts, next_attempt_at=None,
                                          started_at=started),
-                                kind="adopted" if why else "running")
+                                entry="adopted" if why else "running")
         run.attempts = 0
         run.given_up = None
 
@@ -124,30 +120,36 @@ class StepExecutor:
             return
         self._start(a.name, a.container.id, a.spec, "starting the stopped container")
 
-    def _create_action(self, a: Action, trigger: str) -> None:
-        name, spec = a.name, a.spec
-        assert spec is not None
-        run = self._ctx.runs[name]
-        if self._keeps_failed(name, run) or self._waiting_retry(run):
+    def _pull_action(self, a: Action, trigger: str) -> None:
+        assert a.spec is not None
+        run = self._ctx.runs[a.name]
+        if self._keeps_failed(a.name, run) or self._waiting_retry(run):
             return
         task = run.pull
-        if task is not None:
-            if task.reference == spec.reference and not task.future.done():
-                return  # a pull for this very image is under way; its end reconciles again
-            run.cancel_pull()
-        needs_pull = (spec.pull.always and run.pulled != spec.reference) or \
-            not self._image_present(spec.reference)
-        if needs_pull:
-            self.pulls.start(name, spec)
+        if task is not None and task.reference == a.spec.reference and not task.future.done():
+            return  # a pull for this very image is under way; its end reconciles again
+        run.cancel_pull()
+        self.pulls.start(a.name, a.spec)
+
+    def _create_action(self, a: Action, trigger: str) -> None:
+        assert a.spec is not None
+        run = self._ctx.runs[a.name]
+        if self._keeps_failed(a.name, run) or self._waiting_retry(run):
             return
-        if a.kind is Kind.RECREATE and a.container is not None:
-            # The new image is here: only now does the old container go (its end reconciles
-            # again, which creates the new one).
-            self._ctx.board.note(name, "recreate", "the configuration changed: recreating the "
-                                 "container")
-            self.remove(a.container, "the configuration changed")
+        run.cancel_pull()  # the image is here: a pull of another one is stale
+        self._create_and_start(a.name, a.spec)
+
+    def _recreate_action(self, a: Action, trigger: str) -> None:
+        assert a.container is not None
+        run = self._ctx.runs[a.name]
+        if self._keeps_failed(a.name, run) or self._waiting_retry(run):
             return
-        self._create_and_start(name, spec)
+        run.cancel_pull()
+        # The new image is here: only now does the old container go (its end reconciles
+        # again, which creates the new one).
+        self._ctx.board.note(a.name, "recreate", "the configuration changed: recreating the "
+                             "container")
+        self.remove(a.container, "the configuration changed")
 
     # -- what a given-up instance does ---------------------------------------------------
     def _keeps_failed(self, name: str, run: Run) -> bool:
@@ -165,21 +167,6 @@ class StepExecutor:
         return run.retry_at is not None and run.retry_at > time.time()
 
     # -- engine reads on this thread ------------------------------------------------------
-    def _image_present(self, reference: str) -> bool:
-        """Whether the engine has ``reference``, from one image listing per pass."""
-        link = self._ctx.link
-        if self._image_cache is None:
-            known: set[str] = set()
-            for row in link.call(lambda e: e.images(), "listing images"):
-                known.update(row.get("RepoTags") or ())
-                known.update(row.get("RepoDigests") or ())
-            self._image_cache = known
-        if reference in self._image_cache:
-            return True
-        # Not in the pass's listing: ask precisely (Kura's exact name:tag rule).
-        return link.call(lambda e: e.image_present(reference),
-                         f"looking for the image {reference}")
-
     def observe(self) -> list[Observed]:
         rows = self._ctx.link.call(lambda e: e.containers(), "listing containers")
         out: list[Observed] = []
@@ -309,7 +296,7 @@ class StepExecutor:
         board.set(board.or_new(name).with_(
             phase=Phase.RUNNING, reason="", container_id=cid, attempt=0, max_attempts=0,
             next_attempt_at=None, exit_code=None, started_at=started_at or time.time()),
-            kind="started")
+            entry="started")
 
     def remove(self, c: Observed, reason: str, *, announce: bool = True) -> None:
         name = c.instance or c.name
@@ -353,7 +340,7 @@ class StepExecutor:
             run.given_up = reason
             board.set(st.with_(phase=Phase.FAILED, progress=None, attempt=attempt,
                                max_attempts=limit, next_attempt_at=None, reason=reason),
-                      kind="failed")
+                      entry="failed")
             if container_id is not None:
                 # Nothing is left behind: the container that never started goes.
                 self.remove(Observed(container_id, name, "created"), "it never started",
@@ -372,7 +359,7 @@ class StepExecutor:
             phase=Phase.RETRY_WAIT, progress=None, attempt=attempt, max_attempts=limit,
             next_attempt_at=run.retry_at,
             reason=f"attempt {attempt}{of} failed: {_period(sentence)} Next attempt in "
-                   f"{interval:g} s."), kind="failed attempt")
+                   f"{interval:g} s."), entry="failed attempt")
 
     def _retry_due(self, name: str) -> None:
         run = self._ctx.runs.get(name)
@@ -417,7 +404,7 @@ class StepExecutor:
             board.set(board.or_new(name).with_(
                 phase=Phase.STOPPED_BY_PERSON, container_id=c.id, started_at=None,
                 reason="stopped by a person; press Start or Apply to run it again"),
-                kind="stopped")
+                entry="stopped")
             return False
         self.dispatch(name, "stopping", self._ctx.removals,
                       lambda engine: engine.stop(c.id, STOP_TIMEOUT_S, name), done)

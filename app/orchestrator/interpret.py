@@ -89,12 +89,12 @@ class EventInterpreter:
             if st.phase is not Phase.STARTING:
                 restarts, started = self._inspect_run(cid)
                 run.exited = False
-                kind = "restarted" if restarts > st.restart_count else "started"
+                entry = "restarted" if restarts > st.restart_count else "started"
                 self._board.set(st.with_(
                     phase=Phase.RUNNING, container_id=cid, restart_count=restarts,
                     exit_code=None, started_at=started or event.time,
                     reason=f"restarted by the engine after a crash (restart {restarts})"
-                    if kind == "restarted" else ""), kind=kind)
+                    if entry == "restarted" else ""), entry=entry)
         elif action == "die" and not expected:
             code = int(event.attributes.get("exitCode", "0") or 0)
             run.exited = True
@@ -102,17 +102,17 @@ class EventInterpreter:
                 self._board.set(st.with_(
                     phase=Phase.RESTARTING, container_id=cid, exit_code=code,
                     reason=f"exited with code {code}; the engine restarts it (restarts so far: "
-                           f"{st.restart_count})"), kind="exited")
+                           f"{st.restart_count})"), entry="exited")
             else:
                 self._board.set(st.with_(phase=Phase.EXITED, container_id=cid, exit_code=code,
-                                         reason=f"exited with code {code}"), kind="exited")
+                                         reason=f"exited with code {code}"), entry="exited")
         elif action == "stop" and not expected:
             run.inferred_stop = time.monotonic()
             self._runtime.set_stopped(instance, True)
             self._board.set(st.with_(
                 phase=Phase.STOPPED_BY_PERSON, container_id=cid, started_at=None,
                 reason="stopped outside Moorings; press Start or Apply to run it again"),
-                kind="stopped")
+                entry="stopped")
         elif action == "destroy" and not expected:
             self._board.note(instance, "removed", "the container was removed outside Moorings")
             self._reconcile(frozenset({instance}), "event")

@@ -39,7 +39,7 @@ from app.orchestrator.history import History, HistoryEntry
 from app.orchestrator.interpret import EventInterpreter
 from app.orchestrator.link import EngineLink
 from app.orchestrator.loop import CommandLoop, Later, stopped_error
-from app.orchestrator.reconcile import Reconciler
+from app.orchestrator.reconcile import Reconciler, derive_spec
 from app.orchestrator.runs import Runs
 from app.orchestrator.runtime import RuntimeState, store_id
 from app.orchestrator.state import InstanceStatus, Phase
@@ -89,6 +89,7 @@ class Orchestrator:
                               lambda: self._ctx.open_engine()),
             pulls=ThreadPoolExecutor(max_workers=PULL_WORKERS, thread_name_prefix="moorings-pull"),
             engines=engines)
+        repo.derive_with(derive_spec(repo.catalog))  # each instance's spec, once per change
         self._reconciler = Reconciler(self._ctx)
         self._executor = self._reconciler.executor
         self._periodic_s = periodic_interval_s
