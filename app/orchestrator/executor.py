@@ -381,7 +381,7 @@ class StepExecutor:
         if run is not None and run.step is not None:
             raise EngineError(f"{name} is {run.step} now; try again once that is done.")
 
-    def person_stop(self, name: str, settled: Callable[[str, Callable[[], Any]], Any]) -> Any:
+    def person_stop(self, name: str) -> Any:
         self._busy(name)
         c = self.find_ours(name)
         if c is None:
@@ -408,10 +408,10 @@ class StepExecutor:
             return False
         self.dispatch(name, "stopping", self._ctx.removals,
                       lambda engine: engine.stop(c.id, STOP_TIMEOUT_S, name), done)
-        return settled(name, lambda: self._raise_step_error(name, "stopping"))
+        return self._ctx.runs.once_settled(name,
+                                           lambda: self._raise_step_error(name, "stopping"))
 
-    def person_restart(self, name: str,
-                       settled: Callable[[str, Callable[[], Any]], Any]) -> Any:
+    def person_restart(self, name: str) -> Any:
         self._busy(name)
         c = self.find_ours(name)
         if c is None:
@@ -435,7 +435,8 @@ class StepExecutor:
                 self._ctx.link.lost_if_unreachable(error, f"restarting {name}")
             return True
         self.dispatch(name, "restarting", self._ctx.removals, restart, done)
-        return settled(name, lambda: self._raise_step_error(name, "restarting"))
+        return self._ctx.runs.once_settled(name,
+                                           lambda: self._raise_step_error(name, "restarting"))
 
     def _raise_step_error(self, name: str, doing: str) -> None:
         run = self._ctx.runs.get(name)

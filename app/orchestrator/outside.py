@@ -1,0 +1,49 @@
+"""What a configuration saved by another program (a `moorings config import`) does to the
+running orchestrator: new instances start, changed ones start afresh, deleted ones go."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from app.config.repository import Changes
+from app.orchestrator.context import Context
+from app.orchestrator.events import InstanceChanged
+from app.orchestrator.reconcile import Reconciler
+
+log = logging.getLogger(__name__)
+
+
+def apply_outside_changes(ctx: Context, reconciler: Reconciler, changes: Changes) -> None:
+    """On the reconcile thread, once the repository has taken the files into its snapshot."""
+    gone: list[str] = []
+    for name in sorted(changes.names):
+        if not ctx.repo.has_instance(name):
+            ctx.runs[name].cancel_pull()
+            ctx.runtime.set_stopped(name, False)
+            gone.append(name)
+            continue
+        # A new configuration is a fresh start, as an Apply is (a given-up instance tries
+        # again, a person's stop no longer holds).
+        ctx.fresh_start(name)
+        if ctx.board.get(name) is None:
+            ctx.added(name, "the instance was added by another program (config import)")
+        else:
+            ctx.board.note(name, "changed", "the configuration was changed by another program "
+                           "(config import)")
+            ctx.hub.emit(InstanceChanged(name))
+    what = ", ".join(sorted(changes.names))
+    if changes.service:
+        what = (what + " and " if what else "") + "the service settings"
+    log.info("the configuration was changed by another program (revision %d): %s",
+             changes.revision, what)
+    if changes.service:
+        ctx.link.disconnect("the engine settings changed")
+        ctx.link.connect()
+    elif changes.names:
+        reconciler.reconcile(changes.names, "import")
+    executor = reconciler.executor
+    for name in gone:
+        ctx.runs.once_settled(name, partial(executor.forget_if_gone, name))
+    # Tell a waiting `config import` that its change has been taken up.
+    ctx.runtime.set_loaded(changes.revision)
