@@ -162,9 +162,8 @@ class StepExecutor:
                                          progress=None, next_attempt_at=None), record=False)
         return True
 
-    @staticmethod
-    def _waiting_retry(run: Run) -> bool:
-        return run.retry_at is not None and run.retry_at > time.time()
+    def _waiting_retry(self, run: Run) -> bool:
+        return run.retry_at is not None and run.retry_at > self._ctx.loop.clock()
 
     # -- engine reads on this thread ------------------------------------------------------
     def observe(self) -> list[Observed]:
@@ -352,18 +351,19 @@ class StepExecutor:
             # double up to a cap.
             base = max(interval, UNLIMITED_MIN_INTERVAL_S)
             interval = min(base * (2 ** (attempt - 1)), UNLIMITED_BACKOFF_CAP_S)
-        run.retry_at = time.time() + interval
+        run.retry_at = self._ctx.loop.clock() + interval
         self._ctx.loop.schedule(interval, f"retry:{name}", lambda: self._retry_due(name))
         of = f" of {limit}" if limit else ""
         board.set(st.with_(
             phase=Phase.RETRY_WAIT, progress=None, attempt=attempt, max_attempts=limit,
-            next_attempt_at=run.retry_at,
+            next_attempt_at=time.time() + interval,
             reason=f"attempt {attempt}{of} failed: {_period(sentence)} Next attempt in "
                    f"{interval:g} s."), entry="failed attempt")
 
     def _retry_due(self, name: str) -> None:
         run = self._ctx.runs.get(name)
-        if run is not None and run.retry_at is not None and run.retry_at <= time.time() + 0.05:
+        if run is not None and run.retry_at is not None \
+                and run.retry_at <= self._ctx.loop.clock() + 0.05:
             run.retry_at = None
             self._reconcile(frozenset({name}), "retry")
 

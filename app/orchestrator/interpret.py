@@ -46,10 +46,10 @@ class EventInterpreter:
 
     def expect(self, container_id: str) -> None:
         """Our own stop/remove is coming: its events are not a person's or a crash."""
-        self._expected[container_id] = time.monotonic() + EXPECTED_EVENT_WINDOW_S
+        self._expected[container_id] = self._loop.clock() + EXPECTED_EVENT_WINDOW_S
 
     def _is_expected(self, container_id: str) -> bool:
-        now = time.monotonic()
+        now = self._loop.clock()
         for cid, until in list(self._expected.items()):
             if until < now:
                 del self._expected[cid]
@@ -107,7 +107,7 @@ class EventInterpreter:
                 self._board.set(st.with_(phase=Phase.EXITED, container_id=cid, exit_code=code,
                                          reason=f"exited with code {code}"), entry="exited")
         elif action == "stop" and not expected:
-            run.inferred_stop = time.monotonic()
+            run.inferred_stop = self._loop.clock()
             self._runtime.set_stopped(instance, True)
             self._board.set(st.with_(
                 phase=Phase.STOPPED_BY_PERSON, container_id=cid, started_at=None,
@@ -121,7 +121,7 @@ class EventInterpreter:
         """An engine that shuts down stops its containers and reports each as a plain stop,
         just as ``docker stop`` would. Stops seen just before the engine went away were the
         engine's, not a person's: they must not keep the containers stopped afterwards."""
-        now = time.monotonic()
+        now = self._loop.clock()
         for name, run in self._runs.items():
             when, run.inferred_stop = run.inferred_stop, None
             if when is not None and now - when <= SHUTDOWN_STOP_WINDOW_S:

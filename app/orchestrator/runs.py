@@ -28,7 +28,7 @@ class Run:
     """
 
     attempts: int = 0
-    retry_at: float | None = None  # wall-clock time of the next attempt while waiting
+    retry_at: float | None = None  # the loop clock's time of the next attempt while waiting
     # The reason it gave up. While set, no pass tries again (a wrong password would keep
     # hitting the registry); only a person's Apply, Start or Retry, or a change of its stored
     # configuration, clears it.

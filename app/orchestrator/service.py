@@ -10,6 +10,7 @@ noticed by config_watch.py. Listeners receive typed events on those threads.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -58,18 +59,20 @@ class Orchestrator:
     """Reconciles desired state (the repository) against observed state (labelled containers).
 
     One reconcile at a time, on one thread; a person's requests are served before routine
-    passes. ``engines`` opens a connection to an engine (injectable: the fake-engine tests).
+    passes. ``engines`` opens a connection to an engine and ``clock`` tells the time of the
+    timers and time-outs (both injectable: the fake-engine tests).
     """
 
     def __init__(self, repo: ConfigRepository, *, periodic_interval_s: float = 30.0,
                  store_folder: Path | None = None, config_poll_s: float = 1.0,
-                 engines: EngineFactory = open_engine) -> None:
+                 engines: EngineFactory = open_engine,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         folder = store_folder or repo.store.folder
         hub = EventHub()
         board = StatusBoard(hub, History(folder, repo.instance_names()))
         runs = Runs()
         runtime = RuntimeState(folder)
-        loop = CommandLoop("moorings-reconcile", self._on_loop_exit)
+        loop = CommandLoop("moorings-reconcile", self._on_loop_exit, clock)
         link = EngineLink(repo, hub, loop, engines, on_connected=self._on_connected,
                           on_waiting=lambda reason: self._reconciler.mark_waiting(reason),
                           on_losing=lambda: self._ctx.events.revoke_shutdown_stops(),
