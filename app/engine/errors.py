@@ -16,7 +16,7 @@ import requests.exceptions
 import urllib3.exceptions
 
 from app.engine.ssh import SshFailure, SshTimeout
-from app.fields.credentials import mask_credentials
+from app.redact import mask_credentials
 
 
 class ErrorKind(str, Enum):
