@@ -6,7 +6,7 @@ actions; running the planner again on the result gives no actions (level-based, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -80,19 +80,25 @@ def plan(
     stopped_by_person: frozenset[str] = frozenset(),
     exited_by_itself: frozenset[str] = frozenset(),
     only: frozenset[str] | None = None,
-    images: frozenset[str] | None = None,
+    images: frozenset[str] | Callable[[str], bool] | None = None,
     pulled: Mapping[str, str] | None = None,
 ) -> list[Action]:
     """Decide what to do for every instance (or only those in ``only``) and every orphan.
 
-    ``images`` are the references the engine has (None: take every image as present);
-    ``pulled`` the reference each instance pulled since its last fresh start (an Always pull
-    instance pulls once per fresh start, then uses what it pulled).
+    ``images`` tells which references the engine has: a set, or a function asked only for an
+    instance that is to be created (None: take every image as present); ``pulled`` the
+    reference each instance pulled since its last fresh start (an Always pull instance pulls
+    once per fresh start, then uses what it pulled).
     """
+    def has_image(reference: str) -> bool:
+        if images is None:
+            return True
+        return images(reference) if callable(images) else reference in images
+
     def needs_pull(name: str, spec: ContainerSpec) -> bool:
         if spec.pull.always and (pulled or {}).get(name) != spec.reference:
             return True
-        return images is not None and spec.reference not in images
+        return not has_image(spec.reference)
 
     by_name: dict[str, Observed] = {}
     ours_by_instance: dict[str, list[Observed]] = {}

@@ -60,13 +60,17 @@ class Reconciler:
                                    f"the stored configuration is not valid: {problem}"))
         return out
 
-    def _images(self, desired: list[Desired]) -> frozenset[str]:
-        """The references among ``desired`` that the engine has (one listing per pass)."""
-        wanted = {d.spec.reference for d in desired if d.enabled and d.spec is not None}
-        if not wanted:
-            return frozenset()
-        listing = self._ctx.link.call(lambda e: e.images(), "listing images")
-        return frozenset(ref for ref in wanted if present_in(listing, ref))
+    def _images(self) -> Callable[[str], bool]:
+        """Whether the engine has a reference: one listing per pass, made only if the planner
+        asks (a pass over running containers asks nothing)."""
+        listing: list[dict[str, object]] | None = None
+
+        def has(reference: str) -> bool:
+            nonlocal listing
+            if listing is None:
+                listing = self._ctx.link.call(lambda e: e.images(), "listing images")
+            return present_in(listing, reference)
+        return has
 
     def mark_waiting(self, reason: str) -> None:
         """No engine: every enabled instance waits for it (a given-up one stays failed)."""
@@ -88,14 +92,17 @@ class Reconciler:
         desired = self.desired(only)
         try:
             observed = self.executor.observe()
-            images = self._images(desired)
         except EngineUnavailable:
             return
         exited = frozenset(name for name, run in ctx.runs.items() if run.exited)
         pulled = {name: run.pulled for name, run in ctx.runs.items() if run.pulled}
-        actions = plan(desired, observed, ctx.store_id,
-                       stopped_by_person=ctx.runtime.stopped_by_person(),
-                       exited_by_itself=exited, only=only, images=images, pulled=pulled)
+        try:
+            actions = plan(desired, observed, ctx.store_id,
+                           stopped_by_person=ctx.runtime.stopped_by_person(),
+                           exited_by_itself=exited, only=only, images=self._images(),
+                           pulled=pulled)
+        except EngineUnavailable:
+            return
         for action in actions:
             if not ctx.link.is_connected():
                 break
