@@ -229,12 +229,11 @@ def _import_or_check(args: argparse.Namespace, repo: ConfigRepository, err: Text
 
 
 def _export(args: argparse.Namespace, repo: ConfigRepository, out: TextIO, err: TextIO) -> int:
-    from app.config.kura import CodecError, ExportFormat, export_configuration
+    from app.config.kura import CodecError, ExportFormat, export_view
 
-    instances = {i.name: (i.factory, dict(i.values)) for i in repo.instances()}
     try:
-        data = export_configuration(ExportFormat(args.format), repo.service_values(), instances,
-                                    repo.catalog, include_secrets=args.include_secrets)
+        data = export_view(ExportFormat(args.format), repo, repo.catalog,
+                           include_secrets=args.include_secrets)
     except CodecError as exc:
         print(f"error: {exc} Nothing was written.", file=err)
         return EXIT_INVALID

@@ -53,6 +53,7 @@ __all__ = [
     "ImportPlan",
     "decode_text",
     "export_configuration",
+    "export_view",
     "plan_import",
     "read_configuration",
     "skipped_line",
@@ -677,6 +678,14 @@ def export_configuration(
         _check_xml(components)
         return write_xml(components).encode("utf-8")
     return write_json(components).encode("utf-8")
+
+
+def export_view(fmt: ExportFormat, current: ConfigView, catalog: Catalog, *,
+                include_secrets: bool = False) -> bytes:
+    """:func:`export_configuration` of the configuration in force (the repository)."""
+    instances = {i.name: (i.factory, dict(i.values)) for i in current.instances()}
+    return export_configuration(fmt, current.service_values(), instances, catalog,
+                                include_secrets=include_secrets)
 
 
 def _out_component(pid: str, factory: str | None, values: Mapping[str, Scalar],
