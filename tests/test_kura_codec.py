@@ -226,6 +226,15 @@ def test_not_base64_is_refused_not_stored() -> None:
     assert any("is not Base64" in w for w in doc.warnings)
 
 
+@pytest.mark.parametrize("kind", ["Boolean", "Integer", "Char", "Float"])
+def test_a_password_written_with_another_type_is_never_echoed(kind: str) -> None:
+    doc = read_configuration(kura_xml(prop("registry.password", kind, "s3cret-xyz")), CATALOG)
+    assert doc.errors
+    text = " ".join([*messages(doc), *doc.warnings])
+    assert "s3cret" not in text
+    assert "web: Password (registry.password): cannot be read as a " in text
+
+
 def test_a_password_no_field_uses_is_not_kept_in_plain() -> None:
     doc = read_configuration(kura_xml(prop("container.identity.password", "Password",
                                            "czNjcmV0", encrypted=True)), CATALOG)

@@ -299,7 +299,13 @@ def _properties(comp: KuraComponent, desc: ComponentDescriptor, name: str,
             reading.warn(name, f"{label} ({prop.name}) was not imported: {refusal}")
             continue
         except _Problem as problem:
-            reading.error(name, prop.name, label, str(problem))
+            message = str(problem)
+            if (desc_field is not None and desc_field.is_secret) or \
+                    prop.type is FieldType.PASSWORD:
+                # Never a password's text in a message, not even a part of it.
+                message = (f"cannot be read as a {prop.type_text or 'String'} value (the value "
+                           f"is not shown: it is a password); expected a Password.")
+            reading.error(name, prop.name, label, message)
             failed.add(prop.name)
             continue
         readable = (_known(desc_field, prop, value, values, name, reading) if desc_field
