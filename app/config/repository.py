@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.config.model import Scalar, default_values, validate
 from app.config.store import ConfigStore, StoredConfig, StoredInstance
-from app.config.transfer import ParsedDocument, build_document, parse_document
+from app.config.transfer import ParsedDocument, build_document, imported_values, parse_document
 from app.errors import ConfigError, FieldError
 from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID, Catalog, ComponentDescriptor
 
@@ -296,24 +296,25 @@ class ConfigRepository:
 
     # -- import / export -------------------------------------------------------------------
     def import_text(self, text: str) -> ParsedDocument:
-        """Validate a whole document, then write it all or nothing.
+        """Validate a whole Moorings JSON document, then write it all or nothing."""
+        return self.import_document(parse_document(text, self._catalog))
+
+    def import_document(self, parsed: ParsedDocument) -> ParsedDocument:
+        """Write a checked document (any format the codec reads) all or nothing.
 
         Instances in the document are created or replaced; others are kept. A secret that the
-        document does not mention keeps its stored value (exports leave secrets out).
+        document does not give keeps its stored value (exports leave secrets out). A document
+        with errors writes nothing and is returned as it is.
         """
-        parsed = parse_document(text, self._catalog)
         if parsed.errors:
             return parsed
 
         def change(data: StoredConfig) -> StoredConfig:
             if parsed.service is not None:
                 data.service = dict(parsed.service)
-            for name, (factory, values) in parsed.instances.items():
-                props = dict(values)
+            for name, (factory, _) in parsed.instances.items():
                 old = data.instances.get(name)
-                for sid in parsed.absent_secrets.get(name, set()):
-                    if old is not None and sid in old.properties:
-                        props[sid] = old.properties[sid]
+                props = imported_values(parsed, name, old.properties if old else None)
                 data.instances[name] = StoredInstance(factory, props)
             return data
         self._commit(change, frozenset(parsed.instances))
