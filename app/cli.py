@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
-from app.errors import StoreError, shown
+from app.errors import StoreError
 
 if TYPE_CHECKING:
     # Imported by the config commands only: `moorings` opening its window should not wait
@@ -101,82 +99,6 @@ def open_repository(args: argparse.Namespace) -> ConfigRepository:
     return ConfigRepository(ConfigStore(folder), load_catalog())
 
 
-# A configuration is kilobytes; this bounds what a wrong FILE (or a device) can make us read.
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-_USE_A_FILE = "expected a configuration file, or - to read standard input"
-_NOT_REGULAR = {
-    stat.S_IFDIR: "a folder, not a file",
-    stat.S_IFIFO: "a named pipe, not a regular file",
-    stat.S_IFCHR: "a device, not a regular file",
-    stat.S_IFBLK: "a device, not a regular file",
-    stat.S_IFSOCK: "a socket, not a regular file",
-}
-
-
-class InputProblem(Exception):
-    """FILE cannot be read as a document; the message is a sentence for a person."""
-
-
-def _read_file(name: str) -> bytes:
-    shown_name = shown(name)
-    try:
-        # Non-blocking: opening a named pipe must not wait for a writer that never comes.
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise InputProblem(f"{shown_name} does not exist; {_USE_A_FILE}.") from None
-    except IsADirectoryError:
-        raise InputProblem(f"{shown_name} is a folder, not a file; {_USE_A_FILE}.") from None
-    except OSError as exc:
-        raise InputProblem(
-            f"{shown_name} cannot be opened ({exc.strerror or exc}); {_USE_A_FILE}.") from None
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError as exc:
-        os.close(fd)
-        raise InputProblem(f"{shown_name} cannot be read ({exc.strerror or exc}).") from None
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
-        pipe = f" (as in: moorings config import - < {shown_name})" if stat.S_ISFIFO(mode) else ""
-        raise InputProblem(f"{shown_name} is {kind}; {_USE_A_FILE}{pipe}.")
-    with os.fdopen(fd, "rb") as file:
-        try:
-            return file.read(MAX_DOCUMENT_BYTES + 1)
-        except OSError as exc:
-            raise InputProblem(f"{shown_name} cannot be read ({exc.strerror or exc}).") from None
-
-
-def _read_stdin() -> bytes:
-    stream = sys.stdin
-    if stream is None:
-        raise InputProblem("there is no standard input to read; expected a configuration file.")
-    binary = getattr(stream, "buffer", None)
-    try:
-        if binary is not None:
-            data: bytes = binary.read(MAX_DOCUMENT_BYTES + 1)
-            return data
-        return str(stream.read(MAX_DOCUMENT_BYTES + 1)).encode("utf-8", "surrogatepass")
-    except OSError as exc:
-        raise InputProblem(f"standard input cannot be read ({exc.strerror or exc}).") from None
-
-
-def read_document(name: str) -> str:
-    """The text of FILE (``-`` for standard input), or InputProblem saying why it has none."""
-    from app.config.kura import CodecError, decode_text
-
-    data = _read_stdin() if name == "-" else _read_file(name)
-    source = "standard input" if name == "-" else shown(name)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise InputProblem(
-            f"{source} holds more than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB, far more "
-            "than a configuration; expected a document such as moorings config export "
-            "writes.")
-    try:
-        return decode_text(data)
-    except CodecError as exc:
-        raise InputProblem(str(exc).replace("The file", source, 1)) from None
-
-
 def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         repo = open_repository(args)
@@ -192,6 +114,7 @@ def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _import_or_check(args: argparse.Namespace, repo: ConfigRepository, err: TextIO) -> int:
+    from app.config.documents import InputProblem, read_document
     from app.config.kura import plan_import, read_configuration
 
     try:
@@ -238,14 +161,12 @@ def _export(args: argparse.Namespace, repo: ConfigRepository, out: TextIO, err: 
         print(f"error: {exc} Nothing was written.", file=err)
         return EXIT_INVALID
     if args.output:
-        from app.config.atomic import atomic_write
+        from app.config.documents import OutputProblem, write_export
 
-        mode = 0o600 if args.include_secrets else 0o644
         try:
-            atomic_write(Path(args.output), data, mode)
-        except OSError as exc:
-            print(f"error: {args.output} could not be written ({exc.strerror or exc}); nothing "
-                  "was written there.", file=err)
+            write_export(Path(args.output), data, holds_secrets=args.include_secrets)
+        except OutputProblem as exc:
+            print(f"error: {exc}", file=err)
             return EXIT_STORE
     else:
         out.write(data.decode("utf-8"))

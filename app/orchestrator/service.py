@@ -4,7 +4,8 @@ Every public method returns at once (a Future or a snapshot). One reconcile thre
 dispatches (loop.py, reconcile.py); what waits on the engine runs on step and pull workers
 (executor.py, pulls.py, steps.py); the board alone publishes states (board.py); the link owns the
 connection (link.py); engine events are interpreted in interpret.py; another program's saves are
-noticed by config_watch.py. Listeners receive typed events on those threads.
+noticed by config_watch.py; a person's import and export are in transfers.py. Listeners
+receive typed events on those threads.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from app.config.kura import ExportFormat, ImportPlan
 from app.config.model import Scalar
 from app.config.repository import Changes, ConfigRepository, InstanceConfig
 from app.engine.errors import EngineError, engine_error
@@ -23,6 +25,7 @@ from app.engine.gateway import Engine, EngineFactory, open_engine
 from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
 from app.metatype import INSTANCE_FACTORY_PID
+from app.orchestrator import transfers
 from app.orchestrator.board import StatusBoard
 from app.orchestrator.commands import PRIORITY_API, PRIORITY_PERSON
 from app.orchestrator.config_watch import ConfigWatcher
@@ -96,6 +99,9 @@ class Orchestrator:
         self._executor = self._reconciler.executor
         self._periodic_s = periodic_interval_s
         self._config_watch = ConfigWatcher(repo, self._on_config_changed_thread, config_poll_s)
+        # Reading an import and writing an export: files on a stick can be slow, and must
+        # never hold up a reconcile or the window.
+        self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moorings-files")
         self._started = False
 
     # ------------------------------------------------------------------ public, any thread
@@ -151,6 +157,7 @@ class Orchestrator:
                 run.pull.cancel.set()
         ctx.loop.stop(timeout)
         ctx.pulls.shutdown(wait=False, cancel_futures=True)
+        self._files.shutdown(wait=False, cancel_futures=True)
         ctx.starts.shutdown()
         ctx.removals.shutdown()
         for _, run in ctx.runs.items():
@@ -241,6 +248,23 @@ class Orchestrator:
             finally:
                 engine.close()
         return self._ctx.pulls.submit(run)
+
+    def preview_import(self, path: Path, *, with_service: bool = True) -> Future[ImportPlan]:
+        """What importing the file at ``path`` would do; nothing is written (a file thread)."""
+        return self._files.submit(transfers.preview, path, self._ctx, with_service=with_service)
+
+    def import_previewed(self, plan: ImportPlan, file_name: str) -> Future[ImportPlan]:
+        """Import what :meth:`preview_import` showed, or PreviewOutdated if it would now do
+        otherwise; the instances it names start afresh."""
+        return self._submit(lambda: transfers.import_previewed(
+            plan, self._ctx, self._reconciler, file_name), PRIORITY_PERSON, "import")
+
+    def export_to(self, path: Path, fmt: ExportFormat, *, include_secrets: bool = False
+                  ) -> Future[None]:
+        """Write the configuration in force to ``path`` (a file thread); OutputProblem or
+        CodecError with a sentence."""
+        return self._files.submit(transfers.export, path, fmt, self._ctx.repo,
+                                  include_secrets=include_secrets)
 
     def call_engine(self, fn: Callable[[Engine], T], label: str = "engine call") -> Future[T]:
         """Run ``fn(engine)`` on the reconcile thread with the connected engine.
