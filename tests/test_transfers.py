@@ -44,7 +44,7 @@ def test_the_preview_writes_nothing_and_the_import_runs_what_it_showed(
     source = kura_file(test_env, tmp_path)
     with running(folder, test_env) as (orch, rec):
         revision = orch.repository.revision
-        plan = orch.preview_import(source).result(30)
+        plan = orch.transfers.preview(source).result(30)
         assert plan.ok
         assert plan.created == (NAME,)
         assert "Would create: moorings-test-kura." in plan.summary()
@@ -52,7 +52,7 @@ def test_the_preview_writes_nothing_and_the_import_runs_what_it_showed(
         assert not orch.repository.has_instance(NAME)
         assert not docker_client.containers.list(all=True, filters={"name": NAME})
 
-        done = orch.import_previewed(plan, source.name).result(30)
+        done = orch.transfers.import_previewed(plan, source.name).result(30)
         assert "Created: moorings-test-kura." in done.summary(done=True)
         st = rec.wait_phase(NAME, Phase.RUNNING, timeout=90)
         c = docker_client.containers.get(NAME)
@@ -67,19 +67,19 @@ def test_an_import_refuses_when_the_configuration_changed_since_its_preview(
     folder = tmp_path / "cfg"
     source = kura_file(test_env, tmp_path)
     with running(folder, test_env) as (orch, _rec):
-        plan = orch.preview_import(source).result(30)
+        plan = orch.transfers.preview(source).result(30)
         assert plan.created == (NAME,)
         # Meanwhile someone creates the same instance: the import would now replace it.
         orch.create_instance(NAME, instance_values(test_env, **{"container.enabled": False})
                              ).result(30)
         before = dict(orch.repository.instance(NAME).values)
         with pytest.raises(PreviewOutdated, match="changed since the preview"):
-            orch.import_previewed(plan, source.name).result(30)
+            orch.transfers.import_previewed(plan, source.name).result(30)
         assert dict(orch.repository.instance(NAME).values) == before
         # A new preview says what it would do now, and that import goes through.
-        again = orch.preview_import(source).result(30)
+        again = orch.transfers.preview(source).result(30)
         assert again.replaced == (NAME,)
-        orch.import_previewed(again, source.name).result(30)
+        orch.transfers.import_previewed(again, source.name).result(30)
         assert orch.repository.instance(NAME).values["container.enabled"] is True
 
 
@@ -95,13 +95,13 @@ def test_the_service_settings_can_be_left_as_they_are(tmp_path: Path, test_env: 
         web["properties"]["container.enabled"]["value"] = False
         source = tmp_path / "snapshot.json"
         source.write_text(json.dumps(doc), encoding="utf-8")
-        full = orch.preview_import(source).result(30)
+        full = orch.transfers.preview(source).result(30)
         assert full.ok, full.errors
         assert full.service_changes, "the fixture's service settings differ from the test's"
-        only = orch.preview_import(source, with_service=False).result(30)
+        only = orch.transfers.preview(source, with_service=False).result(30)
         assert only.service_changes == ()
         assert only.created == ("moorings-test-web",)
-        orch.import_previewed(only, source.name).result(30)
+        orch.transfers.import_previewed(only, source.name).result(30)
         assert orch.repository.service_values() == host_before
 
 
@@ -110,11 +110,11 @@ def test_a_file_that_is_not_a_document_is_a_sentence(tmp_path: Path, test_env: T
     folder = tmp_path / "cfg"
     with running(folder, test_env) as (orch, _rec):
         with pytest.raises(InputProblem, match="is a folder, not a file"):
-            orch.preview_import(tmp_path).result(30)
+            orch.transfers.preview(tmp_path).result(30)
         binary = tmp_path / "photo.json"
         binary.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
         with pytest.raises(InputProblem, match=r"photo\.json"):
-            orch.preview_import(binary).result(30)
+            orch.transfers.preview(binary).result(30)
 
 
 def test_an_export_with_passwords_is_whole_and_private(tmp_path: Path, test_env: TestEnv
@@ -126,13 +126,13 @@ def test_an_export_with_passwords_is_whole_and_private(tmp_path: Path, test_env:
         ).result(30)
         plain = tmp_path / "out" / "plain.xml"
         plain.parent.mkdir()
-        orch.export_to(plain, ExportFormat.KURA_XML).result(30)
+        orch.transfers.export(plain, ExportFormat.KURA_XML).result(30)
         assert "s3cret-pw" not in plain.read_text(encoding="utf-8")
         assert "moorings-test-exported" in plain.read_text(encoding="utf-8")
         secret = tmp_path / "out" / "with-passwords.json"
-        orch.export_to(secret, ExportFormat.MOORINGS_JSON, include_secrets=True).result(30)
+        orch.transfers.export(secret, ExportFormat.MOORINGS_JSON, include_secrets=True).result(30)
         assert stat.S_IMODE(secret.stat().st_mode) == 0o600
         assert "s3cret-pw" in secret.read_text(encoding="utf-8")
         with pytest.raises(OutputProblem, match="could not be written"):
-            orch.export_to(tmp_path / "missing" / "x.json", ExportFormat.MOORINGS_JSON
+            orch.transfers.export(tmp_path / "missing" / "x.json", ExportFormat.MOORINGS_JSON
                            ).result(30)

@@ -17,7 +17,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from app.config.kura import ExportFormat, ImportPlan
 from app.config.model import Scalar
 from app.config.repository import Changes, ConfigRepository, InstanceConfig
 from app.engine.errors import EngineError, engine_error
@@ -25,7 +24,6 @@ from app.engine.gateway import Engine, EngineFactory, open_engine
 from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
 from app.metatype import INSTANCE_FACTORY_PID
-from app.orchestrator import transfers
 from app.orchestrator.board import StatusBoard
 from app.orchestrator.commands import PRIORITY_API, PRIORITY_PERSON
 from app.orchestrator.config_watch import ConfigWatcher
@@ -47,6 +45,7 @@ from app.orchestrator.runs import Runs
 from app.orchestrator.runtime import RuntimeState, store_id
 from app.orchestrator.state import InstanceStatus
 from app.orchestrator.steps import StepPool
+from app.orchestrator.transfers import Transfers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,15 +98,18 @@ class Orchestrator:
         self._executor = self._reconciler.executor
         self._periodic_s = periodic_interval_s
         self._config_watch = ConfigWatcher(repo, self._on_config_changed_thread, config_poll_s)
-        # Reading an import and writing an export: files on a stick can be slow, and must
-        # never hold up a reconcile or the window.
-        self._files = ThreadPoolExecutor(max_workers=1, thread_name_prefix="moorings-files")
+        self._transfers = Transfers(self._ctx, self._reconciler, self._submit)
         self._started = False
 
     # ------------------------------------------------------------------ public, any thread
     @property
     def repository(self) -> ConfigRepository:
         return self._ctx.repo
+
+    @property
+    def transfers(self) -> Transfers:
+        """A person's configuration files: import with a preview, export."""
+        return self._transfers
 
     @property
     def store_id(self) -> str:
@@ -157,7 +159,7 @@ class Orchestrator:
                 run.pull.cancel.set()
         ctx.loop.stop(timeout)
         ctx.pulls.shutdown(wait=False, cancel_futures=True)
-        self._files.shutdown(wait=False, cancel_futures=True)
+        self._transfers.shutdown()
         ctx.starts.shutdown()
         ctx.removals.shutdown()
         for _, run in ctx.runs.items():
@@ -248,23 +250,6 @@ class Orchestrator:
             finally:
                 engine.close()
         return self._ctx.pulls.submit(run)
-
-    def preview_import(self, path: Path, *, with_service: bool = True) -> Future[ImportPlan]:
-        """What importing the file at ``path`` would do; nothing is written (a file thread)."""
-        return self._files.submit(transfers.preview, path, self._ctx, with_service=with_service)
-
-    def import_previewed(self, plan: ImportPlan, file_name: str) -> Future[ImportPlan]:
-        """Import what :meth:`preview_import` showed, or PreviewOutdated if it would now do
-        otherwise; the instances it names start afresh."""
-        return self._submit(lambda: transfers.import_previewed(
-            plan, self._ctx, self._reconciler, file_name), PRIORITY_PERSON, "import")
-
-    def export_to(self, path: Path, fmt: ExportFormat, *, include_secrets: bool = False
-                  ) -> Future[None]:
-        """Write the configuration in force to ``path`` (a file thread); OutputProblem or
-        CodecError with a sentence."""
-        return self._files.submit(transfers.export, path, fmt, self._ctx.repo,
-                                  include_secrets=include_secrets)
 
     def call_engine(self, fn: Callable[[Engine], T], label: str = "engine call") -> Future[T]:
         """Run ``fn(engine)`` on the reconcile thread with the connected engine.
