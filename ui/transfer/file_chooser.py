@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -148,9 +149,12 @@ class FileChooser(QWidget):
         self.up_button.setEnabled(folder.parent != folder)
         self.list.clear()
         for entry in rows:
-            text = f"📁  {entry.name}" if entry.is_folder else \
+            # The style's own icons: a panel may have no emoji font.
+            icon = self.style().standardIcon(QStyle.StandardPixmap.SP_DirIcon if entry.is_folder
+                                             else QStyle.StandardPixmap.SP_FileIcon)
+            text = entry.name if entry.is_folder else \
                 f"{entry.name}    {human_size(entry.size)}"
-            item = QListWidgetItem(text)
+            item = QListWidgetItem(icon, text)
             item.setData(PATH_ROLE, str(entry.path))
             item.setData(FOLDER_ROLE, entry.is_folder)
             item.setSizeHint(QSize(0, ROW_HEIGHT))
