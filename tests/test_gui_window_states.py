@@ -21,10 +21,10 @@ from app.metatype import load_catalog
 from app.orchestrator.service import Orchestrator
 from app.orchestrator.state import InstanceStatus, Phase
 from ui.application import load_style
-from ui.badges import badge_key, badge_text, status_sentence
+from ui.services.badges import badge_key, badge_text, status_sentence
 from ui.bridge import CoreBridge
 from ui.main_window import MainWindow
-from ui.services_model import STATUS_ROLE
+from ui.services.tree_model import STATUS_ROLE
 
 pytestmark = pytest.mark.gui
 
@@ -122,7 +122,7 @@ def test_after_an_apply_went_through_apply_and_reset_are_off(
     assert not page.reset_button.isEnabled(), "Reset stays on after the apply went through"
     assert not page.form.is_dirty()
     # The container running afterwards changes nothing of that.
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     assert not page.apply_button.isEnabled()
     assert not page.reset_button.isEnabled()
 
@@ -154,7 +154,7 @@ def test_while_a_stop_is_under_way_the_badges_say_stopping_and_stop_is_off(
         qtbot: QtBot, window: MainWindow, calls: Calls) -> None:
     page = window.instance_page
     assert page is not None
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     assert page.start_stop.text() == "Stop"
     _click(qtbot, page.start_stop)
     assert calls.made == [("stop_container", NAME)]
@@ -164,11 +164,11 @@ def test_while_a_stop_is_under_way_the_badges_say_stopping_and_stop_is_off(
     assert not page.start_stop.isEnabled()
     assert page.start_stop.text() == "Stopping…"
     # The engine still reports the container running (it has 10 s to end): still stopping.
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     assert page.badge.text() == "stopping"
     assert not page.start_stop.isEnabled()
     # It stopped.
-    window._on_state(_status(Phase.STOPPED_BY_PERSON, reason="stopped by a person"))
+    window.services.flows.on_state(_status(Phase.STOPPED_BY_PERSON, reason="stopped by a person"))
     calls.futures[-1].set_result(None)
     qtbot.waitUntil(lambda: page.start_stop.text() == "Start")
     assert page.badge.text() == "stopped"
@@ -182,7 +182,7 @@ def test_a_refused_stop_shows_why_and_the_container_is_running_again(
 
     page = window.instance_page
     assert page is not None
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     _click(qtbot, page.start_stop)
     calls.futures[-1].set_exception(EngineError("the engine refused to stop it."))
     qtbot.waitUntil(lambda: page.badge.text() == "running")
@@ -198,7 +198,7 @@ def test_the_core_s_stopping_phase_has_its_badge_and_stop_is_off(
     status = _status(Phase.STOPPING, container_id="c" * 64)
     assert badge_text(status) == "stopping"
     assert badge_key(status) == "stopping"
-    window._on_state(status)
+    window.services.flows.on_state(status)
     assert page.badge.text() == "stopping"
     assert _tree_badge(window) == "stopping"
     assert not page.start_stop.isEnabled()
@@ -213,7 +213,7 @@ def test_a_failed_instance_offers_retry_which_asks_the_core_to_retry(
         qtbot: QtBot, window: MainWindow, calls: Calls) -> None:
     page = window.instance_page
     assert page is not None
-    window._on_state(_status(Phase.FAILED, reason="gave up after 3 attempts: the registry "
+    window.services.flows.on_state(_status(Phase.FAILED, reason="gave up after 3 attempts: the registry "
                              "refused the password. Fix the cause, then press Apply to try "
                              "again."))
     assert page.badge.text() == "failed"

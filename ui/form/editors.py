@@ -46,9 +46,7 @@ from PySide6.QtWidgets import (
 from app.metatype import FieldDescriptor, FieldType
 from ui.form.password import PasswordField
 from ui.input_hints import NUMERIC_TEXT, hints_for
-
-TOUCH_MIN = 44
-"""The least height (and width, for buttons) of anything a finger has to hit, in pixels."""
+from ui.style import ACCENT, SWITCH_OFF, TOUCH_MIN, WHITE
 
 _INTEGRAL_LIMITS: dict[FieldType, tuple[int, int]] = {
     FieldType.BYTE: (-(2**7), 2**7 - 1),
@@ -109,8 +107,8 @@ class ToggleSwitch(QAbstractButton):
     TRACK_W = 60
     TRACK_H = 32
     GAP = 12
-    ON_COLOUR = QColor("#0b5cad")
-    OFF_COLOUR = QColor("#6b7079")
+    ON_COLOUR = QColor(ACCENT)
+    OFF_COLOUR = QColor(SWITCH_OFF)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -156,7 +154,7 @@ class ToggleSwitch(QAbstractButton):
         p.drawRoundedRect(track, radius, radius)
         knob_d = self.TRACK_H - 8
         knob_x = track.right() - 4 - knob_d if on else track.left() + 4
-        p.setBrush(QColor("#ffffff"))
+        p.setBrush(QColor(WHITE))
         p.drawEllipse(QRectF(knob_x, track.top() + 4, knob_d, knob_d))
         if self.hasFocus():
             pen = QPen(self.palette().highlight().color(), 2)
@@ -683,7 +681,6 @@ def create_editor(desc: FieldDescriptor, parent: QWidget | None = None) -> Field
 
 
 __all__ = [
-    "TOUCH_MIN",
     "BoolEditor",
     "ChoiceEditor",
     "DecimalEditor",
