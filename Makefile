@@ -1,5 +1,5 @@
 # Moorings developer commands. `make test` is THE test command (CI runs it through .ci/run).
-.PHONY: test lint run bootstrap test-env clean-test-env screenshots bench
+.PHONY: test check lint run bootstrap test-env clean-test-env screenshots bench
 
 VENV := .venv
 
@@ -8,6 +8,11 @@ test:
 
 bootstrap:
 	scripts/bootstrap.sh
+
+# The everyday engine-free check: ruff, mypy and the tests that need no engine. No root, no
+# Debian packages (a venv of its own if there is none yet).
+check:
+	scripts/check.sh
 
 lint: bootstrap
 	$(VENV)/bin/ruff check app ui tests bench scripts
@@ -32,7 +37,10 @@ screenshots: bootstrap
 	done
 	xvfb-run -a -s "-screen 0 800x480x24" $(VENV)/bin/python scripts/keyboard_screenshot.py
 
-# Benchmarks: scripts that print medians and ratios (see docs/benchmarks.md).
+# Benchmarks: scripts that print medians and ratios (see docs/benchmarks.md), every one.
 bench: bootstrap
 	scripts/test-env.sh start
 	$(VENV)/bin/python bench/bench_orchestrator.py
+	$(VENV)/bin/python bench/bench_gui.py
+	$(VENV)/bin/python bench/bench_inventory.py
+	$(VENV)/bin/python bench/bench_removal.py

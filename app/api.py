@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from app.config.model import Scalar
-from app.engine.errors import EngineError
+from app.engine.errors import EngineError, ErrorKind
 from app.engine.gateway import Engine
 from app.engine.labels import (
     LABEL_DIGEST,
@@ -326,7 +326,7 @@ class ContainerOrchestrationService:
                 if owner(row_labels, store) is not Owner.API:
                     raise EngineError(f"a container named {config.name} already exists and was "
                                       "not created through this API; it is left alone.",
-                                      kind="conflict")
+                                      ErrorKind.CONFLICT)
                 if row_labels.get(LABEL_DIGEST) == spec.digest:
                     if row["State"] != "running":
                         engine.start(row["Id"], config.name)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
-import stat
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from app import __version__
-from app.errors import StoreError, shown
+from app.errors import StoreError
 
 if TYPE_CHECKING:
     # Imported by the config commands only: `moorings` opening its window should not wait
@@ -30,6 +28,8 @@ EXIT_STORE = 3
 CONFIG_DIR_HELP = ("folder of the configuration (default: $MOORINGS_CONFIG_DIR, else the user's "
                    "config folder for moorings)")
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
+# The values of app.config.kura.ExportFormat, here so that parsing arguments imports nothing.
+EXPORT_FORMATS = ["moorings-json", "kura-xml", "kura-json"]
 
 
 def _add_shared_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -67,13 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     cfg = sub.add_parser("config", help="import, export or check the configuration")
     _add_shared_options(cfg, top=False)
     cfg_sub = cfg.add_subparsers(dest="config_command", required=True)
-    imp = cfg_sub.add_parser("import", help="validate a JSON file and store it, all or nothing")
-    imp.add_argument("file", help="the JSON document to import ('-' for standard input)")
+    formats = "Moorings JSON, a Kura snapshot (XML or JSON) or a Kura configuration body"
+    imp = cfg_sub.add_parser("import", help="validate a configuration file and store it, all or "
+                             "nothing")
+    imp.add_argument("file", help=f"the file to import: {formats} ('-' for standard input)")
     _add_shared_options(imp, top=False)
-    chk = cfg_sub.add_parser("check", help="validate a JSON file and store nothing")
-    chk.add_argument("file", help="the JSON document to check ('-' for standard input)")
+    chk = cfg_sub.add_parser("check", help="validate a configuration file, say what importing it "
+                             "would do, and store nothing")
+    chk.add_argument("file", help=f"the file to check: {formats} ('-' for standard input)")
     _add_shared_options(chk, top=False)
-    exp = cfg_sub.add_parser("export", help="print the configuration as JSON")
+    exp = cfg_sub.add_parser("export", help="print the configuration (Moorings JSON, or Kura's "
+                             "XML or JSON)")
+    exp.add_argument("--format", choices=EXPORT_FORMATS, default=EXPORT_FORMATS[0],
+                     help="moorings-json (the default), kura-xml (what Kura's web UI and "
+                          "Kapua read) or kura-json (Kura's REST and snapshot JSON)")
     exp.add_argument("--include-secrets", action="store_true",
                      help="include registry passwords (left out by default)")
     exp.add_argument("-o", "--output", metavar="FILE",
@@ -92,85 +99,6 @@ def open_repository(args: argparse.Namespace) -> ConfigRepository:
     return ConfigRepository(ConfigStore(folder), load_catalog())
 
 
-# A configuration is kilobytes; this bounds what a wrong FILE (or a device) can make us read.
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-_USE_A_FILE = "expected a JSON file, or - to read standard input"
-_NOT_REGULAR = {
-    stat.S_IFDIR: "a folder, not a file",
-    stat.S_IFIFO: "a named pipe, not a regular file",
-    stat.S_IFCHR: "a device, not a regular file",
-    stat.S_IFBLK: "a device, not a regular file",
-    stat.S_IFSOCK: "a socket, not a regular file",
-}
-
-
-class InputProblem(Exception):
-    """FILE cannot be read as a document; the message is a sentence for a person."""
-
-
-def _read_file(name: str) -> bytes:
-    shown_name = shown(name)
-    try:
-        # Non-blocking: opening a named pipe must not wait for a writer that never comes.
-        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        raise InputProblem(f"{shown_name} does not exist; {_USE_A_FILE}.") from None
-    except IsADirectoryError:
-        raise InputProblem(f"{shown_name} is a folder, not a file; {_USE_A_FILE}.") from None
-    except OSError as exc:
-        raise InputProblem(
-            f"{shown_name} cannot be opened ({exc.strerror or exc}); {_USE_A_FILE}.") from None
-    try:
-        mode = os.fstat(fd).st_mode
-    except OSError as exc:
-        os.close(fd)
-        raise InputProblem(f"{shown_name} cannot be read ({exc.strerror or exc}).") from None
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        kind = _NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
-        pipe = f" (as in: moorings config import - < {shown_name})" if stat.S_ISFIFO(mode) else ""
-        raise InputProblem(f"{shown_name} is {kind}; {_USE_A_FILE}{pipe}.")
-    with os.fdopen(fd, "rb") as file:
-        try:
-            return file.read(MAX_DOCUMENT_BYTES + 1)
-        except OSError as exc:
-            raise InputProblem(f"{shown_name} cannot be read ({exc.strerror or exc}).") from None
-
-
-def _read_stdin() -> bytes:
-    stream = sys.stdin
-    if stream is None:
-        raise InputProblem("there is no standard input to read; expected a JSON file.")
-    binary = getattr(stream, "buffer", None)
-    try:
-        if binary is not None:
-            data: bytes = binary.read(MAX_DOCUMENT_BYTES + 1)
-            return data
-        return str(stream.read(MAX_DOCUMENT_BYTES + 1)).encode("utf-8", "surrogatepass")
-    except OSError as exc:
-        raise InputProblem(f"standard input cannot be read ({exc.strerror or exc}).") from None
-
-
-def read_document(name: str) -> str:
-    """The text of FILE (``-`` for standard input), or InputProblem saying why it has none."""
-    data = _read_stdin() if name == "-" else _read_file(name)
-    source = "standard input" if name == "-" else shown(name)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise InputProblem(
-            f"{source} holds more than {MAX_DOCUMENT_BYTES // (1024 * 1024)} MiB, far more "
-            "than a configuration; expected a JSON document such as moorings config export "
-            "writes.")
-    # An editor on Windows may have added a byte-order mark.
-    start = 3 if data.startswith(b"\xef\xbb\xbf") else 0
-    try:
-        return data[start:].decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = start + exc.start
-        raise InputProblem(
-            f"{source} is not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset}); "
-            "expected a JSON file in UTF-8.") from None
-
-
 def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         repo = open_repository(args)
@@ -181,54 +109,67 @@ def _run_config(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"warning: {warning}", file=err)
 
     if args.config_command in ("import", "check"):
+        return _import_or_check(args, repo, err)
+    return _export(args, repo, out, err)
+
+
+def _import_or_check(args: argparse.Namespace, repo: ConfigRepository, err: TextIO) -> int:
+    from app.config.documents import InputProblem, read_document
+    from app.config.kura import plan_import, read_configuration
+
+    try:
+        text = read_document(args.file)
+    except InputProblem as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
+    # One path for both: what check accepts, import stores, whatever the file's format.
+    parsed = read_configuration(text, repo.catalog)
+    plan = plan_import(parsed, repo)
+    if args.config_command == "import" and plan.ok:
         try:
-            text = read_document(args.file)
-        except InputProblem as exc:
+            parsed = repo.import_document(parsed)
+        except StoreError as exc:
             print(f"error: {exc}", file=err)
-            return EXIT_USAGE
-        if args.config_command == "check":
-            from app.config.transfer import parse_document
+            return EXIT_STORE
+    for warning in parsed.warnings:
+        print(f"warning: {warning}", file=err)
+    if parsed.errors:
+        for e in parsed.errors:
+            print(f"error: {e}", file=err)
+        n = len(parsed.errors)
+        print(f"{n} error{'s' if n != 1 else ''}; nothing was written.", file=err)
+        return EXIT_INVALID
+    for line in plan.summary(done=args.config_command == "import"):
+        print(line, file=err)
+    count = len(parsed.instances)
+    verb = "checked" if args.config_command == "check" else "imported"
+    service = " and the service settings" if parsed.service is not None else ""
+    print(f"{verb} {count} instance{'s' if count != 1 else ''}{service} from {parsed.source}"
+          + ("" if args.config_command == "check" else f" into {repo.store.path}"), file=err)
+    if args.config_command == "import":
+        _report_take_up(repo, err)
+    return EXIT_OK
 
-            parsed = parse_document(text, repo.catalog)
-        else:
-            try:
-                parsed = repo.import_text(text)
-            except StoreError as exc:
-                print(f"error: {exc}", file=err)
-                return EXIT_STORE
-        for warning in parsed.warnings:
-            print(f"warning: {warning}", file=err)
-        if parsed.errors:
-            for e in parsed.errors:
-                print(f"error: {e}", file=err)
-            n = len(parsed.errors)
-            print(f"{n} error{'s' if n != 1 else ''}; nothing was written.", file=err)
-            return EXIT_INVALID
-        count = len(parsed.instances)
-        verb = "checked" if args.config_command == "check" else "imported"
-        service = " and the service settings" if parsed.service is not None else ""
-        print(f"{verb} {count} instance{'s' if count != 1 else ''}{service}"
-              + ("" if args.config_command == "check" else f" into {repo.store.path}"), file=err)
-        if args.config_command == "import":
-            _report_take_up(repo, err)
-        return EXIT_OK
 
-    doc = repo.export_document(include_secrets=args.include_secrets)
-    import json
+def _export(args: argparse.Namespace, repo: ConfigRepository, out: TextIO, err: TextIO) -> int:
+    from app.config.kura import CodecError, ExportFormat, export_view
 
-    text = json.dumps(doc, indent=2, sort_keys=False) + "\n"
+    try:
+        data = export_view(ExportFormat(args.format), repo, repo.catalog,
+                           include_secrets=args.include_secrets)
+    except CodecError as exc:
+        print(f"error: {exc} Nothing was written.", file=err)
+        return EXIT_INVALID
     if args.output:
-        from app.config.atomic import atomic_write
+        from app.config.documents import OutputProblem, write_export
 
-        mode = 0o600 if args.include_secrets else 0o644
         try:
-            atomic_write(Path(args.output), text.encode("utf-8"), mode)
-        except OSError as exc:
-            print(f"error: {args.output} could not be written ({exc.strerror or exc}); nothing "
-                  "was written there.", file=err)
+            write_export(Path(args.output), data, holds_secrets=args.include_secrets)
+        except OutputProblem as exc:
+            print(f"error: {exc}", file=err)
             return EXIT_STORE
     else:
-        out.write(text)
+        out.write(data.decode("utf-8"))
     return EXIT_OK
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.fields.credentials import mask_credentials
+from app.redact import mask_credentials
 
 # Control characters and unpaired surrogates are written as escapes: a message goes to a
 # terminal, a log or a label, where the character itself would vanish, garble or fail to encode.

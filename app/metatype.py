@@ -39,6 +39,12 @@ class FieldType(str, Enum):
     def is_decimal(self) -> bool:
         return self in (FieldType.FLOAT, FieldType.DOUBLE)
 
+    @property
+    def integral_limits(self) -> tuple[int, int]:
+        """The range a whole number of this type holds (Java's, as Kura stores them)."""
+        bits = {FieldType.BYTE: 8, FieldType.SHORT: 16, FieldType.INTEGER: 32}.get(self, 64)
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
 
 @dataclass(frozen=True)
 class Option:

@@ -69,6 +69,11 @@ class SlowRegistry:
         self._next_send = 0.0
 
     @property
+    def connections(self) -> int:
+        """How many connections (from the engine) are open through the proxy now."""
+        return len(self._tasks)
+
+    @property
     def address(self) -> str:
         """``127.0.0.1:<port>``: use it as the registry host in image references."""
         return f"127.0.0.1:{self.port}"

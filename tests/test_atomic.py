@@ -83,7 +83,6 @@ def test_sigkill_at_random_moments_leaves_a_whole_file(tmp_path: Path) -> None:
     ]
     seen: set[bytes] = set()
     mid_write = 0
-    started = time.monotonic()
     for kill in range(KILLS):
         where = f"seed {seed}, kill {kill}"
         with subprocess.Popen(args, stdout=subprocess.PIPE, env=env) as writer:
@@ -107,7 +106,6 @@ def test_sigkill_at_random_moments_leaves_a_whole_file(tmp_path: Path) -> None:
         assert remove_stale_temps(target) == temps, where
         assert _temps(target) == [], where
 
-    assert time.monotonic() - started < 30
     # Not asserted: on a slow disk every kill may land inside the first write, which is fine.
     print(f"{KILLS} kills, {mid_write} mid-write, {len(seen)} distinct contents (seed {seed})")
 

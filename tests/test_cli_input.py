@@ -167,23 +167,23 @@ def test_a_folder_as_file_is_a_sentence(tmp_path: Path) -> None:
     folder.mkdir()
     code, _, err = call("--config-dir", str(tmp_path / "cfg"), "config", "import", str(folder))
     assert code == EXIT_USAGE
-    assert err == (f"error: {folder} is a folder, not a file; expected a JSON file, or - to "
-                   "read standard input.\n")
+    assert err == (f"error: {folder} is a folder, not a file; expected a configuration file, "
+                   "or - to read standard input.\n")
 
 
 def test_a_missing_file_is_a_sentence(tmp_path: Path) -> None:
     missing = tmp_path / "nope.json"
     code, _, err = call("--config-dir", str(tmp_path / "cfg"), "config", "check", str(missing))
     assert code == EXIT_USAGE
-    assert err == f"error: {missing} does not exist; expected a JSON file, or - to read " \
-                  "standard input.\n"
+    assert err == f"error: {missing} does not exist; expected a configuration file, or - to " \
+                  "read standard input.\n"
 
 
 def test_a_device_as_file_is_refused(tmp_path: Path) -> None:
     code, _, err = call("--config-dir", str(tmp_path / "cfg"), "config", "check", "/dev/null")
     assert code == EXIT_USAGE
-    assert err.startswith("error: /dev/null is a device, not a regular file; expected a JSON "
-                          "file")
+    assert err.startswith("error: /dev/null is a device, not a regular file; expected a "
+                          "configuration file")
 
 
 def test_a_fifo_as_file_is_refused_without_waiting(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def test_a_fifo_as_file_is_refused_without_waiting(tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60, check=False, cwd=ROOT)
     assert r.returncode == EXIT_USAGE
     assert r.stderr.startswith(f"error: {fifo} is a named pipe, not a regular file; expected a "
-                               "JSON file, or - to read standard input")
+                               "configuration file, or - to read standard input")
     assert "Traceback" not in r.stderr
 
 
@@ -205,7 +205,7 @@ def test_not_utf8_is_a_sentence(tmp_path: Path) -> None:
     code, _, err = call("--config-dir", str(tmp_path / "cfg"), "config", "check", str(path))
     assert code == EXIT_USAGE
     assert err == (f"error: {path} is not UTF-8 text (byte 0xe9 at offset 19); expected a "
-                   "JSON file in UTF-8.\n")
+                   "configuration file in UTF-8.\n")
 
 
 def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:

@@ -99,3 +99,27 @@ def test_plan_is_idempotent_once_applied() -> None:
     first = plan([a, b, c], observed, STORE)
     assert {k for k, _ in kinds(first)} == {Kind.ADOPT, Kind.DISABLED}
     assert plan([a, b, c], observed, STORE) == first
+
+
+def test_a_missing_image_is_pulled_first_and_the_old_container_keeps_running() -> None:
+    d = desired("web")
+    assert d.spec is not None
+    ref = d.spec.reference
+    assert kinds(plan([d], [], STORE, images=frozenset())) == [(Kind.PULL, "web")]
+    assert kinds(plan([d], [], STORE, images=frozenset({ref}))) == [(Kind.CREATE, "web")]
+    old = ours(d, digest="old")
+    pulling = plan([d], [old], STORE, images=frozenset())
+    assert kinds(pulling) == [(Kind.PULL, "web")]
+    assert pulling[0].container == old  # not removed while the new image is not here
+    assert kinds(plan([d], [old], STORE, images=frozenset({ref}))) == [(Kind.RECREATE, "web")]
+    # A running container that matches needs no image check at all.
+    assert kinds(plan([d], [ours(d)], STORE, images=frozenset())) == [(Kind.ADOPT, "web")]
+
+
+def test_always_pull_pulls_once_per_fresh_start() -> None:
+    d = desired("web", **{"container.image.pull.always": True})
+    assert d.spec is not None
+    ref = d.spec.reference
+    assert kinds(plan([d], [], STORE, images=frozenset({ref}))) == [(Kind.PULL, "web")]
+    assert kinds(plan([d], [], STORE, images=frozenset({ref}), pulled={"web": ref})) == [
+        (Kind.CREATE, "web")]

@@ -276,3 +276,26 @@ def test_a_save_that_changes_no_secret_leaves_secrets_json_alone(tmp_path: Path)
     assert NEW_PASSWORD.encode() in raw
     assert OLD_PASSWORD.encode() not in raw
     assert _repo(folder).instance("web").values[PASSWORD_ID] == NEW_PASSWORD
+
+
+def test_each_instance_is_derived_once_per_change_not_per_read(tmp_path: Path) -> None:
+    """What the orchestrator derives (the container spec) is made when a configuration is
+    stored, with the validation that stored it, not again at every reconcile pass."""
+    folder = tmp_path / "cfg"
+    _seed(folder)
+    repo = _repo(folder)
+    calls: list[tuple[str, bool]] = []
+
+    def derive(inst: object, validated: bool) -> str:
+        calls.append((inst.name, validated))  # type: ignore[attr-defined]
+        return f"spec of {inst.values['container.image']}"  # type: ignore[attr-defined]
+    repo.derive_with(derive)
+    assert sorted(calls) == [("db", False), ("web", False)]
+    for _ in range(5):
+        assert repo.derived("web") == "spec of old"
+    calls.clear()
+    repo.update_instance("web", {"container.image": "other"})
+    assert calls == [("web", True)]  # just validated by the update: not validated again
+    assert repo.derived("web") == "spec of other"
+    assert repo.derived("db") == "spec of postgres"
+    assert repo.derived("nope") is None

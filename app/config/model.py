@@ -6,7 +6,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from app.errors import ConfigError, FieldError, SyntaxProblem
+from app.config.store import Scalar as Scalar  # re-exported; defined once, with the store
+from app.errors import FieldError, SyntaxProblem
 from app.fields import logger as logger_fields
 from app.fields import names, ports
 from app.fields.lists import split_list
@@ -14,8 +15,6 @@ from app.fields.syntaxes import LIST_SYNTAXES
 from app.fields.syntaxes import parse as parse_syntax
 from app.fields.text import refuse_unpassable
 from app.metatype import ComponentDescriptor, FieldDescriptor, FieldType
-
-Scalar = bool | int | float | str
 
 # OSGi / Kura bookkeeping keys that a Kura snapshot carries beside the real fields; they
 # describe the component itself, so importing them as fields would be wrong and warning
@@ -29,12 +28,6 @@ BOOKKEEPING_KEYS = frozenset(
 SCALAR_EXPECTED = "expected true/false, a number or text"
 LONG_MIN, LONG_MAX = -(2**63), 2**63 - 1
 
-_INTEGRAL_LIMITS = {
-    FieldType.BYTE: (-(2**7), 2**7 - 1),
-    FieldType.SHORT: (-(2**15), 2**15 - 1),
-    FieldType.INTEGER: (-(2**31), 2**31 - 1),
-    FieldType.LONG: (-(2**63), 2**63 - 1),
-}
 
 
 @dataclass
@@ -117,7 +110,7 @@ def coerce(desc: FieldDescriptor, raw: object) -> Scalar:
                 raise SyntaxProblem("A value is required; expected a whole number such as 5.")
             raise SyntaxProblem(f"{shown!r} is not a whole number; expected digits such as 5.",
                                 str(raw))
-        lo, hi = _INTEGRAL_LIMITS.get(t, (-(2**63), 2**63 - 1))
+        lo, hi = t.integral_limits
         _check_range(desc, value, lo, hi)
         return value
     if t.is_decimal:
@@ -330,13 +323,3 @@ def _cross_field_errors(
         except SyntaxProblem as exc:
             out.append(_problem(lopts, name, exc))
     return out
-
-
-def require_valid(
-    component: ComponentDescriptor, values: Mapping[str, object], name: str | None = None
-) -> ValidationResult:
-    """Like :func:`validate`, but raise ConfigError listing every problem."""
-    result = validate(component, values, name)
-    if result.errors:
-        raise ConfigError(result.errors)
-    return result

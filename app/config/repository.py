@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from app.config.model import Scalar, default_values, validate
 from app.config.store import ConfigStore, StoredConfig, StoredInstance
-from app.config.transfer import ParsedDocument, build_document, parse_document
+from app.config.transfer import ParsedDocument, build_document, imported_values, parse_document
 from app.errors import ConfigError, FieldError
 from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID, Catalog, ComponentDescriptor
 
@@ -20,6 +20,10 @@ class InstanceConfig:
     name: str
     factory: str
     values: Mapping[str, Scalar]
+
+
+Derive = Callable[[InstanceConfig, bool], object]
+"""What the core derives from each stored instance (the orchestrator: its container spec)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,8 @@ class ConfigRepository:
         self._data: StoredConfig = loaded.data
         self.load_warnings: list[str] = list(loaded.warnings)
         self._warnings: list[str] = []
+        self._deriver: Derive | None = None
+        self._derived: dict[str, tuple[StoredInstance, object]] = {}
         self._absorbed = Changes()
 
     # -- reading ---------------------------------------------------------------------------
@@ -141,10 +147,49 @@ class ConfigRepository:
                                      "exists; choose another name.", name, name))
         return errors
 
+    # -- what is derived from each instance (once per change) -----------------------------
+    def derive_with(self, derive: Derive) -> None:
+        """Have ``derive(instance, validated)`` computed once for each instance whenever its
+        stored configuration changes (now for every instance). ``validated`` says its values
+        were just validated by the change that stored them (so they need not be again)."""
+        with self._lock:
+            self._deriver = derive
+            self._derived = {}
+            self._derive(self._data, frozenset())
+
+    def derived(self, name: str) -> object | None:
+        """What ``derive`` made of the instance's stored configuration (None: no deriver, or
+        no such instance)."""
+        data = self._data
+        entry = self._derived.get(name)
+        stored = data.instances.get(name)
+        if entry is None or stored is None:
+            return None
+        if entry[0] is not stored and entry[0] != stored:
+            # A snapshot newer than the derived values (swapped in meanwhile): derive now.
+            return self._deriver(self._instance(name, data), False) if self._deriver else None
+        return entry[1]
+
+    def _derive(self, data: StoredConfig, validated: frozenset[str]) -> None:
+        if self._deriver is None:
+            return
+        old = self._derived
+        new: dict[str, tuple[StoredInstance, object]] = {}
+        for name, stored in data.instances.items():
+            kept = old.get(name)
+            if kept is not None and kept[0] == stored:
+                new[name] = (stored, kept[1])
+            else:
+                new[name] = (stored, self._deriver(self._instance(name, data),
+                                                   name in validated))
+        self._derived = new
+
     # -- writing ---------------------------------------------------------------------------
-    def _commit(self, change: Callable[[StoredConfig], StoredConfig]) -> StoredConfig:
+    def _commit(self, change: Callable[[StoredConfig], StoredConfig],
+                validated: frozenset[str] = frozenset()) -> StoredConfig:
         """Apply ``change`` to what is on disk now (other processes may have written since our
-        snapshot) and store it, all under the folder's write lock; swap the snapshot in."""
+        snapshot) and store it, all under the folder's write lock; swap the snapshot in.
+        ``validated`` names the instances whose values ``change`` has just validated."""
         secret_ids: frozenset[str] = frozenset()
         for comp in self._catalog.components:
             secret_ids |= comp.secret_ids()
@@ -157,6 +202,7 @@ class ConfigRepository:
                 return change(_copy(data))
             result = self._store.update(on_disk_now, secret_ids)
             self._warnings.extend(result.warnings)
+            self._derive(result.data, validated)
             self._data = result.data  # the swap readers see; never changed afterwards
         return result.data
 
@@ -176,7 +222,7 @@ class ConfigRepository:
                 raise ConfigError(taken)
             data.instances[name] = StoredInstance(factory, {**result.values, **result.extras})
             return data
-        self._commit(change)
+        self._commit(change, frozenset({name}))
         return self.instance(name)
 
     def update_instance(self, name: str, values: Mapping[str, object]) -> InstanceConfig:
@@ -192,7 +238,7 @@ class ConfigRepository:
                 raise ConfigError(result.errors)
             data.instances[name] = StoredInstance(factory, {**result.values, **result.extras})
             return data
-        self._commit(change)
+        self._commit(change, frozenset({name}))
         return self.instance(name)
 
     def delete_instance(self, name: str) -> None:
@@ -227,6 +273,7 @@ class ConfigRepository:
             return None
         with self._lock:
             loaded = self._store.load()
+            self._derive(loaded.data, frozenset())
             old, self._data = self._data, loaded.data
             self._warnings.extend(loaded.warnings)
             found = _changes(old, loaded.data)
@@ -249,27 +296,28 @@ class ConfigRepository:
 
     # -- import / export -------------------------------------------------------------------
     def import_text(self, text: str) -> ParsedDocument:
-        """Validate a whole document, then write it all or nothing.
+        """Validate a whole Moorings JSON document, then write it all or nothing."""
+        return self.import_document(parse_document(text, self._catalog))
+
+    def import_document(self, parsed: ParsedDocument) -> ParsedDocument:
+        """Write a checked document (any format the codec reads) all or nothing.
 
         Instances in the document are created or replaced; others are kept. A secret that the
-        document does not mention keeps its stored value (exports leave secrets out).
+        document does not give keeps its stored value (exports leave secrets out). A document
+        with errors writes nothing and is returned as it is.
         """
-        parsed = parse_document(text, self._catalog)
         if parsed.errors:
             return parsed
 
         def change(data: StoredConfig) -> StoredConfig:
             if parsed.service is not None:
                 data.service = dict(parsed.service)
-            for name, (factory, values) in parsed.instances.items():
-                props = dict(values)
+            for name, (factory, _) in parsed.instances.items():
                 old = data.instances.get(name)
-                for sid in parsed.absent_secrets.get(name, set()):
-                    if old is not None and sid in old.properties:
-                        props[sid] = old.properties[sid]
+                props = imported_values(parsed, name, old.properties if old else None)
                 data.instances[name] = StoredInstance(factory, props)
             return data
-        self._commit(change)
+        self._commit(change, frozenset(parsed.instances))
         return parsed
 
     def export_document(self, *, include_secrets: bool = False) -> dict[str, object]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from app.config.model import Scalar, kind_of, validate
 from app.errors import FieldError, shown
-from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID, Catalog
+from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID, Catalog, FieldType
 
 FORMAT_NAME = "moorings.config"
 DOCUMENT_SCHEMA = 2
@@ -26,6 +26,10 @@ class ParsedDocument:
     warnings: list[str] = field(default_factory=list)
     # Secret ids that the document did not mention, per instance: the stored value is kept.
     absent_secrets: dict[str, set[str]] = field(default_factory=dict)
+    # What the file was ("Moorings JSON", "Kura XML", "Kura JSON"), and the components of a
+    # Kura file that are neither a container instance nor the service (their pids).
+    source: str = "Moorings JSON"
+    skipped: list[str] = field(default_factory=list)
 
 
 def _doc_error(message: str, component: str | None = None) -> FieldError:
@@ -147,17 +151,27 @@ def _load(text: str) -> tuple[object, list[FieldError]]:
     return doc, _structure_errors(doc)
 
 
+def load_json(text: str) -> tuple[object, list[FieldError]]:
+    """Strict JSON (no duplicate keys, no NaN, no number a configuration cannot hold) and every
+    error found in it, each with where it is; the value is None when the text is not JSON."""
+    return _load(text)
+
+
 def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
     """Check a whole document before anything is written; collect every error, not the first.
 
     Whatever this accepts, the store can write as it is: ``config check`` and ``config import``
     give the same verdict for every document.
     """
-    out = ParsedDocument(None, {})
     doc, errors = _load(text)
     if errors:
-        out.errors.extend(errors)
-        return out
+        return ParsedDocument(None, {}, errors=list(errors))
+    return check_document(doc, catalog)
+
+
+def check_document(doc: object, catalog: Catalog) -> ParsedDocument:
+    """The checks of :func:`parse_document` on an already loaded (strict) JSON document."""
+    out = ParsedDocument(None, {})
     if not isinstance(doc, dict):
         out.errors.append(_doc_error("The file must hold a JSON object with \"service\" and/or "
                                      "\"instances\"."))
@@ -184,12 +198,7 @@ def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
             out.errors.append(_doc_error("\"service\" must be an object of property ids to "
                                          "values.", "service"))
         else:
-            result = validate(catalog.by_pid(SERVICE_PID), service_raw, None)
-            out.errors.extend(
-                FieldError(e.field_id, e.field_name, e.message, e.item, "service")
-                for e in result.errors)
-            out.warnings.extend(result.warnings)
-            out.service = {**result.values, **result.extras}
+            check_service(service_raw, catalog, out)
 
     instances_raw = doc.get("instances", {})
     if not isinstance(instances_raw, dict):
@@ -211,24 +220,127 @@ def parse_document(text: str, catalog: Catalog) -> ParsedDocument:
                 f"factoryPid must be text, not {_scalar_or_kind(factory)}; expected the PID "
                 f"of a factory, such as {INSTANCE_FACTORY_PID}.", name))
             continue
-        try:
-            component = catalog.by_pid(factory)
-        except KeyError:
-            known = ", ".join(c.factory_pid or "" for c in catalog.factories())
-            out.errors.append(_doc_error(
-                f"Unknown factory {factory!r}; expected one of {known}.", name))
-            continue
-        if not component.is_factory:
-            out.errors.append(_doc_error(f"{factory} is not a factory.", name))
-            continue
-        result = validate(component, props, name)
-        out.errors.extend(result.errors)
-        out.warnings.extend(result.warnings)
-        out.instances[name] = (str(factory), {**result.values, **result.extras})
-        missing = {sid for sid in component.secret_ids() if sid not in props}
-        if missing:
-            out.absent_secrets[name] = missing
+        check_instance(name, factory, props, catalog, out)
     return out
+
+
+def check_service(values: Mapping[str, object], catalog: Catalog, out: ParsedDocument) -> None:
+    """Validate the service's properties into ``out`` (its values, errors and warnings)."""
+    props, types = _split_kura_types(values, "service", out)
+    result = validate(catalog.by_pid(SERVICE_PID), props, None)
+    out.errors.extend(
+        FieldError(e.field_id, e.field_name, e.message, e.item, "service")
+        for e in result.errors)
+    out.warnings.extend(f"service: {w}" for w in result.warnings)
+    out.errors.extend(_kura_type_errors(types, result.extras, "service"))
+    out.service = {**result.values, **result.extras, **_types_entry(types)}
+
+
+def check_instance(name: str, factory: str, values: Mapping[str, object], catalog: Catalog,
+                   out: ParsedDocument) -> None:
+    """Validate one instance's properties into ``out``, as import would store them."""
+    try:
+        component = catalog.by_pid(factory)
+    except KeyError:
+        known = ", ".join(c.factory_pid or "" for c in catalog.factories())
+        out.errors.append(_doc_error(f"Unknown factory {factory!r}; expected one of {known}.",
+                                     name))
+        return
+    if not component.is_factory:
+        out.errors.append(_doc_error(f"{factory} is not a factory.", name))
+        return
+    props, types = _split_kura_types(values, name, out)
+    result = validate(component, props, name)
+    out.errors.extend(result.errors)
+    out.warnings.extend(result.warnings)
+    out.errors.extend(_kura_type_errors(types, result.extras, name))
+    out.instances[name] = (str(factory), {**result.values, **result.extras,
+                                          **_types_entry(types)})
+    missing = {sid for sid in component.secret_ids() if sid not in props}
+    if missing:
+        out.absent_secrets[name] = missing
+
+
+# -- the Kura types of properties no field describes -------------------------------------------
+# A property Moorings has no field for is kept as one value; its Kura type follows from the
+# value (true/false: Boolean, text: String, a whole number: Integer, or Long beyond Integer's
+# range, a number: Double) unless this entry names another one, as a JSON object of property id
+# to type ("Long", "Float", "String[]" for an array, whose value is then a JSON array as text).
+# The Kura codec writes it when it reads such a property, so that writing Kura's files again
+# gives Kura back the types it wrote.
+KURA_TYPES_KEY = "moorings.kura.types"
+
+
+def _split_kura_types(values: Mapping[str, object], component: str,
+                      out: ParsedDocument) -> tuple[dict[str, object], dict[str, str]]:
+    props = {k: v for k, v in values.items() if k != KURA_TYPES_KEY}
+    if KURA_TYPES_KEY not in values:
+        return props, {}
+    raw = values[KURA_TYPES_KEY]
+    types: object = None
+    if isinstance(raw, str):
+        try:
+            types = json.loads(raw)
+        except ValueError:
+            types = None
+    if not isinstance(types, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in types.items()):
+        out.errors.append(FieldError(
+            KURA_TYPES_KEY, "Kura types", "expected text holding a JSON object of property id to "
+            "Kura type, such as {\"container.x\": \"Long\"}.", None, component))
+        return props, {}
+    return props, dict(types)
+
+
+def _kura_type_errors(types: Mapping[str, str], extras: Mapping[str, Scalar],
+                      component: str) -> list[FieldError]:
+    errors: list[FieldError] = []
+    allowed = {t.value for t in FieldType} - {FieldType.PASSWORD.value}
+    for key, kind in types.items():
+        base, array = (kind[:-2], True) if kind.endswith("[]") else (kind, False)
+        problem = None
+        if base not in allowed:
+            problem = (f"gives {key} the type {kind!r}; expected one of "
+                       f"{', '.join(sorted(allowed))}, each optionally followed by [].")
+        elif key not in extras:
+            problem = (f"names {key}, which is not a property of this component that no field "
+                       "describes; expected only such properties.")
+        elif array and not _is_json_array(extras[key]):
+            problem = (f"says {key} is an array, but its value is not a JSON array of values "
+                       "as text, such as [\"a\", \"b\"].")
+        if problem:
+            errors.append(FieldError(KURA_TYPES_KEY, "Kura types", f"The entry {problem}", None,
+                                     component))
+    return errors
+
+
+def _is_json_array(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        items = json.loads(value)
+    except ValueError:
+        return False
+    return isinstance(items, list) and all(
+        item is None or isinstance(item, (bool, int, float, str)) for item in items)
+
+
+def _types_entry(types: Mapping[str, str]) -> dict[str, Scalar]:
+    if not types:
+        return {}
+    return {KURA_TYPES_KEY: json.dumps(dict(sorted(types.items())), ensure_ascii=False)}
+
+
+def imported_values(document: ParsedDocument, name: str,
+                    stored: Mapping[str, Scalar] | None) -> dict[str, Scalar]:
+    """The values an import stores for instance ``name`` over its ``stored`` properties (None:
+    a new instance): the document's, with each secret the document does not give kept."""
+    _, values = document.instances[name]
+    props = dict(values)
+    for sid in document.absent_secrets.get(name, set()):
+        if stored is not None and sid in stored:
+            props[sid] = stored[sid]
+    return props
 
 
 def _scalar_or_kind(value: object) -> str:

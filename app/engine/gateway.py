@@ -17,7 +17,7 @@ import docker
 import docker.errors
 
 from app import threadguard as guard
-from app.engine.errors import CONFLICT, NOT_FOUND, EngineError, engine_error
+from app.engine.errors import EngineError, ErrorKind, engine_error
 from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
 from app.engine.pull import image_present, pull_image
@@ -197,7 +197,7 @@ class Engine:
         try:
             info = self._api.inspect_image(ref)
         except docker.errors.NotFound as exc:
-            raise EngineError(f"there is no image {ref} on this host", NOT_FOUND) from exc
+            raise EngineError(f"there is no image {ref} on this host", ErrorKind.NOT_FOUND) from exc
         except Exception as exc:
             raise engine_error(exc, action=f"finding the image {ref}", engine=self.url) from exc
         image_id = str(info.get("Id") or "")
@@ -212,7 +212,7 @@ class Engine:
                          else "the containers " + ", ".join(users))
                 them = "it" if len(users) == 1 else "them"
                 raise EngineError(f"the image {ref} is used by {which}; remove {them} first",
-                                  CONFLICT)
+                                  ErrorKind.CONFLICT)
         try:
             self._api.remove_image(ref)
         except Exception as exc:
@@ -231,7 +231,7 @@ def container_name(names: object, fallback: str) -> str:
 
 def gone(error: BaseException) -> bool:
     """Whether ``error`` says the container or image is not there (any more)."""
-    return isinstance(error, EngineError) and error.kind == NOT_FOUND
+    return isinstance(error, EngineError) and error.kind == ErrorKind.NOT_FOUND
 
 
 EngineFactory = Callable[[EngineTarget], Engine]

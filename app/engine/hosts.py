@@ -22,8 +22,8 @@ import urllib3.exceptions
 from app import threadguard as guard
 from app.config.model import Scalar
 from app.engine import ssh
-from app.fields.credentials import mask_address
 from app.metatype import ComponentDescriptor
+from app.redact import mask_address
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 log = logging.getLogger(__name__)

@@ -8,30 +8,20 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import docker
 import docker.errors
 
 from app import threadguard as guard
-from app.engine.errors import (
-    AUTH,
-    CANCELLED,
-    DEADLINE,
-    ENGINE,
-    NOT_FOUND,
-    TLS,
-    UNREACHABLE,
-    EngineError,
-    engine_error,
-    registry_of,
-)
+from app.engine.errors import EngineError, ErrorKind, engine_error, registry_of
 from app.engine.progress import LayerProgress as LayerProgress  # re-exported
 from app.engine.progress import PullProgress as PullProgress  # re-exported
 from app.engine.ssh import SshSocket
 
-PULL_KINDS = frozenset({AUTH, NOT_FOUND, UNREACHABLE, DEADLINE, CANCELLED, ENGINE})
+PULL_KINDS = frozenset({ErrorKind.AUTH, ErrorKind.NOT_FOUND, ErrorKind.UNREACHABLE,
+                        ErrorKind.DEADLINE, ErrorKind.CANCELLED, ErrorKind.ENGINE})
 
 # The socket read timeout outlives the deadline a little: the deadline is enforced by closing
 # the socket, the read timeout only bounds the reader thread if that close ever misses.
@@ -73,17 +63,22 @@ def _drop_tag(name: str) -> str:
 
 
 def image_present(api: docker.APIClient, reference: str) -> bool:
-    """Whether the engine has exactly this image: ``name:tag`` (``:latest`` when there is no
-    tag) in some image's RepoTags, or ``name@sha256:...`` in some image's RepoDigests. No name
-    normalisation (Kura's rule): ``docker.io/library/busybox:1`` is not ``busybox:1``."""
+    """Whether the engine has exactly this image (see :func:`present_in`)."""
     guard.check()
+    return present_in(api.images(all=False), reference)
+
+
+def present_in(images: Iterable[Mapping[str, Any]], reference: str) -> bool:
+    """Whether an image listing holds exactly this image: ``name:tag`` (``:latest`` when there
+    is no tag) in some image's RepoTags, or ``name@sha256:...`` in some image's RepoDigests. No
+    name normalisation (Kura's rule): ``docker.io/library/busybox:1`` is not ``busybox:1``."""
     if "@" in reference:
         name, digest = reference.split("@", 1)
         wanted, field = f"{_drop_tag(name)}@{digest}", "RepoDigests"
     else:
         repository, tag = split_reference(reference)
         wanted, field = f"{repository}:{tag}", "RepoTags"
-    return any(wanted in (image.get(field) or ()) for image in api.images(all=False))
+    return any(wanted in (image.get(field) or ()) for image in images)
 
 
 class _Progress:
@@ -370,7 +365,8 @@ def pull_image(
         err = engine_error(
             exc, action=action, registry=registry, reference=reference, engine=reader.engine
         )
-        kind = err.kind if err.kind in PULL_KINDS else UNREACHABLE if err.kind == TLS else ENGINE
+        kind = err.kind if err.kind in PULL_KINDS else (
+            ErrorKind.UNREACHABLE if err.kind == ErrorKind.TLS else ErrorKind.ENGINE)
         return failure(kind, err.sentence)
 
     started = time.monotonic()
@@ -386,21 +382,21 @@ def pull_image(
         while True:
             now = time.monotonic()
             if cancel is not None and cancel.is_set():
-                raise failure(CANCELLED, f"{action} was cancelled")
+                raise failure(ErrorKind.CANCELLED, f"{action} was cancelled")
             if now >= deadline:
                 broke = progress.broke_off(registry)
                 if broke is not None:
-                    raise failure(UNREACHABLE, f"{action} did not finish within the "
+                    raise failure(ErrorKind.UNREACHABLE, f"{action} did not finish within the "
                                   f"{timeout_s:g} s Image Download Timeout: {broke}")
                 raise failure(
-                    DEADLINE,
+                    ErrorKind.DEADLINE,
                     f"{action} took longer than the {timeout_s:g} s Image Download Timeout; "
                     f"registry {registry} may be slow or not answering: raise the timeout or "
                     "check the registry",
                 )
             if stall_timeout_s is not None and now - last_item >= stall_timeout_s:
                 raise failure(
-                    DEADLINE,
+                    ErrorKind.DEADLINE,
                     f"{action} made no progress for {stall_timeout_s:g} s; registry "
                     f"{registry} may not be answering: check the registry and the network",
                 )

@@ -138,15 +138,22 @@ class _Reader:
 
 
 def spec_from_values(
-    component: ComponentDescriptor, name: str, values: Mapping[str, Scalar]
+    component: ComponentDescriptor, name: str, values: Mapping[str, Scalar], *,
+    validated: bool = False,
 ) -> ContainerSpec:
     """Validate one instance's values and turn them into a :class:`ContainerSpec`.
 
     Fields are found by their ``moorings:role``; a role the descriptor lacks is not applied.
-    Raises ConfigError listing every problem found.
+    ``validated`` says ``values`` are typed values that validation has just accepted (the
+    repository's, at the commit that stored them): they are not validated again. Raises
+    ConfigError listing every problem found.
     """
-    result = validate(component, values, name)
-    errors = list(result.errors)
+    if validated:
+        typed: Mapping[str, Scalar] = values
+        errors: list[FieldError] = []
+    else:
+        result = validate(component, values, name)
+        typed, errors = result.values, list(result.errors)
     if not any(e.field_id == "name" for e in errors):
         try:
             name = names.parse_container_name(name)
@@ -155,7 +162,7 @@ def spec_from_values(
     if errors:
         raise ConfigError(errors)
 
-    read = _Reader(component, result.values, name)
+    read = _Reader(component, typed, name)
     image = read.parse("image", names.parse_image_name)
     if read.field("image") is None:
         read.problem(

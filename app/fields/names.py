@@ -6,7 +6,7 @@ import ipaddress
 import re
 
 from app.errors import SyntaxProblem
-from app.fields.credentials import mask_address, split_userinfo
+from app.redact import mask_address, split_userinfo
 
 _CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+", re.ASCII)
 _PATH_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*", re.ASCII)

@@ -34,8 +34,10 @@ class StatusBoard:
         with self._lock:
             return dict(self._statuses)
 
-    def set(self, status: InstanceStatus, *, record: bool = True, kind: str | None = None) -> None:
-        """Publish ``status``; a new phase or reason also goes to the history and the log."""
+    def set(self, status: InstanceStatus, *, record: bool = True,
+            entry: str | None = None) -> None:
+        """Publish ``status``; a new phase or reason also goes to the history (as ``entry``, by
+        default the phase) and the log."""
         with self._lock:
             old = self._statuses.get(status.name)
             self._statuses[status.name] = status
@@ -43,7 +45,7 @@ class StatusBoard:
             return
         changed = old is None or old.phase != status.phase or old.reason != status.reason
         if record and changed:
-            self.history.add(status.name, kind or status.phase.value,
+            self.history.add(status.name, entry or status.phase.value,
                              status.reason or status.phase.value)
             log.info("%s: %s", status.name, status.summary())
         self._hub.emit(StateChanged(status))

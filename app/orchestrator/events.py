@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.engine.progress import PullProgress
-from app.fields.credentials import mask_address, mask_credentials
 from app.orchestrator.state import InstanceStatus
+from app.redact import mask_address, mask_credentials
 
 log = logging.getLogger(__name__)
 

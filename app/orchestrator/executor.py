@@ -51,14 +51,10 @@ class StepExecutor:
             Kind.KEEP_STOPPED: self._keep_stopped,
             Kind.KEEP_EXITED: self._keep_exited,
             Kind.START: self._start_action,
+            Kind.PULL: self._pull_action,
             Kind.CREATE: self._create_action,
-            Kind.RECREATE: self._create_action,
+            Kind.RECREATE: self._recreate_action,
         }
-        self._image_cache: set[str] | None = None
-
-    # -- one pass ------------------------------------------------------------------------
-    def begin_pass(self) -> None:
-        self._image_cache = None
 
     def execute(self, action: Action, trigger: str) -> None:
         self._handlers[action.kind](action, trigger)
@@ -75,7 +71,7 @@ class StepExecutor:
     def _conflict(self, a: Action, trigger: str) -> None:
         st = self._ctx.board.or_new(a.name)
         self._ctx.board.set(st.with_(phase=Phase.CONFLICT, reason=a.reason, container_id=None),
-                            kind="conflict")
+                            entry="conflict")
 
     def _invalid(self, a: Action, trigger: str) -> None:
         st = self._ctx.board.or_new(a.name)
@@ -97,7 +93,7 @@ class StepExecutor:
                                          container_id=a.container.id, progress=None,
                                          restart_count=restarts, next_attempt_at=None,
                                          started_at=started),
-                                kind="adopted" if why else "running")
+                                entry="adopted" if why else "running")
         run.attempts = 0
         run.given_up = None
 
@@ -124,30 +120,36 @@ class StepExecutor:
             return
         self._start(a.name, a.container.id, a.spec, "starting the stopped container")
 
-    def _create_action(self, a: Action, trigger: str) -> None:
-        name, spec = a.name, a.spec
-        assert spec is not None
-        run = self._ctx.runs[name]
-        if self._keeps_failed(name, run) or self._waiting_retry(run):
+    def _pull_action(self, a: Action, trigger: str) -> None:
+        assert a.spec is not None
+        run = self._ctx.runs[a.name]
+        if self._keeps_failed(a.name, run) or self._waiting_retry(run):
             return
         task = run.pull
-        if task is not None:
-            if task.reference == spec.reference and not task.future.done():
-                return  # a pull for this very image is under way; its end reconciles again
-            run.cancel_pull()
-        needs_pull = (spec.pull.always and run.pulled != spec.reference) or \
-            not self._image_present(spec.reference)
-        if needs_pull:
-            self.pulls.start(name, spec)
+        if task is not None and task.reference == a.spec.reference and not task.future.done():
+            return  # a pull for this very image is under way; its end reconciles again
+        run.cancel_pull()
+        self.pulls.start(a.name, a.spec)
+
+    def _create_action(self, a: Action, trigger: str) -> None:
+        assert a.spec is not None
+        run = self._ctx.runs[a.name]
+        if self._keeps_failed(a.name, run) or self._waiting_retry(run):
             return
-        if a.kind is Kind.RECREATE and a.container is not None:
-            # The new image is here: only now does the old container go (its end reconciles
-            # again, which creates the new one).
-            self._ctx.board.note(name, "recreate", "the configuration changed: recreating the "
-                                 "container")
-            self.remove(a.container, "the configuration changed")
+        run.cancel_pull()  # the image is here: a pull of another one is stale
+        self._create_and_start(a.name, a.spec)
+
+    def _recreate_action(self, a: Action, trigger: str) -> None:
+        assert a.container is not None
+        run = self._ctx.runs[a.name]
+        if self._keeps_failed(a.name, run) or self._waiting_retry(run):
             return
-        self._create_and_start(name, spec)
+        run.cancel_pull()
+        # The new image is here: only now does the old container go (its end reconciles
+        # again, which creates the new one).
+        self._ctx.board.note(a.name, "recreate", "the configuration changed: recreating the "
+                             "container")
+        self.remove(a.container, "the configuration changed")
 
     # -- what a given-up instance does ---------------------------------------------------
     def _keeps_failed(self, name: str, run: Run) -> bool:
@@ -160,26 +162,10 @@ class StepExecutor:
                                          progress=None, next_attempt_at=None), record=False)
         return True
 
-    @staticmethod
-    def _waiting_retry(run: Run) -> bool:
-        return run.retry_at is not None and run.retry_at > time.time()
+    def _waiting_retry(self, run: Run) -> bool:
+        return run.retry_at is not None and run.retry_at > self._ctx.loop.clock()
 
     # -- engine reads on this thread ------------------------------------------------------
-    def _image_present(self, reference: str) -> bool:
-        """Whether the engine has ``reference``, from one image listing per pass."""
-        link = self._ctx.link
-        if self._image_cache is None:
-            known: set[str] = set()
-            for row in link.call(lambda e: e.images(), "listing images"):
-                known.update(row.get("RepoTags") or ())
-                known.update(row.get("RepoDigests") or ())
-            self._image_cache = known
-        if reference in self._image_cache:
-            return True
-        # Not in the pass's listing: ask precisely (Kura's exact name:tag rule).
-        return link.call(lambda e: e.image_present(reference),
-                         f"looking for the image {reference}")
-
     def observe(self) -> list[Observed]:
         rows = self._ctx.link.call(lambda e: e.containers(), "listing containers")
         out: list[Observed] = []
@@ -309,7 +295,7 @@ class StepExecutor:
         board.set(board.or_new(name).with_(
             phase=Phase.RUNNING, reason="", container_id=cid, attempt=0, max_attempts=0,
             next_attempt_at=None, exit_code=None, started_at=started_at or time.time()),
-            kind="started")
+            entry="started")
 
     def remove(self, c: Observed, reason: str, *, announce: bool = True) -> None:
         name = c.instance or c.name
@@ -353,7 +339,7 @@ class StepExecutor:
             run.given_up = reason
             board.set(st.with_(phase=Phase.FAILED, progress=None, attempt=attempt,
                                max_attempts=limit, next_attempt_at=None, reason=reason),
-                      kind="failed")
+                      entry="failed")
             if container_id is not None:
                 # Nothing is left behind: the container that never started goes.
                 self.remove(Observed(container_id, name, "created"), "it never started",
@@ -365,18 +351,19 @@ class StepExecutor:
             # double up to a cap.
             base = max(interval, UNLIMITED_MIN_INTERVAL_S)
             interval = min(base * (2 ** (attempt - 1)), UNLIMITED_BACKOFF_CAP_S)
-        run.retry_at = time.time() + interval
+        run.retry_at = self._ctx.loop.clock() + interval
         self._ctx.loop.schedule(interval, f"retry:{name}", lambda: self._retry_due(name))
         of = f" of {limit}" if limit else ""
         board.set(st.with_(
             phase=Phase.RETRY_WAIT, progress=None, attempt=attempt, max_attempts=limit,
-            next_attempt_at=run.retry_at,
+            next_attempt_at=time.time() + interval,
             reason=f"attempt {attempt}{of} failed: {_period(sentence)} Next attempt in "
-                   f"{interval:g} s."), kind="failed attempt")
+                   f"{interval:g} s."), entry="failed attempt")
 
     def _retry_due(self, name: str) -> None:
         run = self._ctx.runs.get(name)
-        if run is not None and run.retry_at is not None and run.retry_at <= time.time() + 0.05:
+        if run is not None and run.retry_at is not None \
+                and run.retry_at <= self._ctx.loop.clock() + 0.05:
             run.retry_at = None
             self._reconcile(frozenset({name}), "retry")
 
@@ -394,7 +381,7 @@ class StepExecutor:
         if run is not None and run.step is not None:
             raise EngineError(f"{name} is {run.step} now; try again once that is done.")
 
-    def person_stop(self, name: str, settled: Callable[[str, Callable[[], Any]], Any]) -> Any:
+    def person_stop(self, name: str) -> Any:
         self._busy(name)
         c = self.find_ours(name)
         if c is None:
@@ -417,14 +404,14 @@ class StepExecutor:
             board.set(board.or_new(name).with_(
                 phase=Phase.STOPPED_BY_PERSON, container_id=c.id, started_at=None,
                 reason="stopped by a person; press Start or Apply to run it again"),
-                kind="stopped")
+                entry="stopped")
             return False
         self.dispatch(name, "stopping", self._ctx.removals,
                       lambda engine: engine.stop(c.id, STOP_TIMEOUT_S, name), done)
-        return settled(name, lambda: self._raise_step_error(name, "stopping"))
+        return self._ctx.runs.once_settled(name,
+                                           lambda: self._raise_step_error(name, "stopping"))
 
-    def person_restart(self, name: str,
-                       settled: Callable[[str, Callable[[], Any]], Any]) -> Any:
+    def person_restart(self, name: str) -> Any:
         self._busy(name)
         c = self.find_ours(name)
         if c is None:
@@ -448,7 +435,8 @@ class StepExecutor:
                 self._ctx.link.lost_if_unreachable(error, f"restarting {name}")
             return True
         self.dispatch(name, "restarting", self._ctx.removals, restart, done)
-        return settled(name, lambda: self._raise_step_error(name, "restarting"))
+        return self._ctx.runs.once_settled(name,
+                                           lambda: self._raise_step_error(name, "restarting"))
 
     def _raise_step_error(self, name: str, doing: str) -> None:
         run = self._ctx.runs.get(name)

@@ -46,10 +46,10 @@ class EventInterpreter:
 
     def expect(self, container_id: str) -> None:
         """Our own stop/remove is coming: its events are not a person's or a crash."""
-        self._expected[container_id] = time.monotonic() + EXPECTED_EVENT_WINDOW_S
+        self._expected[container_id] = self._loop.clock() + EXPECTED_EVENT_WINDOW_S
 
     def _is_expected(self, container_id: str) -> bool:
-        now = time.monotonic()
+        now = self._loop.clock()
         for cid, until in list(self._expected.items()):
             if until < now:
                 del self._expected[cid]
@@ -89,12 +89,12 @@ class EventInterpreter:
             if st.phase is not Phase.STARTING:
                 restarts, started = self._inspect_run(cid)
                 run.exited = False
-                kind = "restarted" if restarts > st.restart_count else "started"
+                entry = "restarted" if restarts > st.restart_count else "started"
                 self._board.set(st.with_(
                     phase=Phase.RUNNING, container_id=cid, restart_count=restarts,
                     exit_code=None, started_at=started or event.time,
                     reason=f"restarted by the engine after a crash (restart {restarts})"
-                    if kind == "restarted" else ""), kind=kind)
+                    if entry == "restarted" else ""), entry=entry)
         elif action == "die" and not expected:
             code = int(event.attributes.get("exitCode", "0") or 0)
             run.exited = True
@@ -102,17 +102,17 @@ class EventInterpreter:
                 self._board.set(st.with_(
                     phase=Phase.RESTARTING, container_id=cid, exit_code=code,
                     reason=f"exited with code {code}; the engine restarts it (restarts so far: "
-                           f"{st.restart_count})"), kind="exited")
+                           f"{st.restart_count})"), entry="exited")
             else:
                 self._board.set(st.with_(phase=Phase.EXITED, container_id=cid, exit_code=code,
-                                         reason=f"exited with code {code}"), kind="exited")
+                                         reason=f"exited with code {code}"), entry="exited")
         elif action == "stop" and not expected:
-            run.inferred_stop = time.monotonic()
+            run.inferred_stop = self._loop.clock()
             self._runtime.set_stopped(instance, True)
             self._board.set(st.with_(
                 phase=Phase.STOPPED_BY_PERSON, container_id=cid, started_at=None,
                 reason="stopped outside Moorings; press Start or Apply to run it again"),
-                kind="stopped")
+                entry="stopped")
         elif action == "destroy" and not expected:
             self._board.note(instance, "removed", "the container was removed outside Moorings")
             self._reconcile(frozenset({instance}), "event")
@@ -121,7 +121,7 @@ class EventInterpreter:
         """An engine that shuts down stops its containers and reports each as a plain stop,
         just as ``docker stop`` would. Stops seen just before the engine went away were the
         engine's, not a person's: they must not keep the containers stopped afterwards."""
-        now = time.monotonic()
+        now = self._loop.clock()
         for name, run in self._runs.items():
             when, run.inferred_stop = run.inferred_stop, None
             if when is not None and now - when <= SHUTDOWN_STOP_WINDOW_S:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from app import threadguard as guard
 from app.config.repository import ConfigRepository
-from app.engine.errors import UNREACHABLE, EngineError, explain, is_unreachable
+from app.engine.errors import EngineError, ErrorKind, explain, is_unreachable
 from app.engine.gateway import Engine, EngineFactory
 from app.engine.hosts import EngineTarget
 from app.engine.watcher import EventWatcher
@@ -173,7 +173,7 @@ class EngineLink:
                 sentence = exc.sentence if isinstance(exc, EngineError) else explain(
                     exc, action=label)
                 self.lost(sentence)
-                raise EngineUnavailable(sentence, UNREACHABLE) from exc
+                raise EngineUnavailable(sentence, ErrorKind.UNREACHABLE) from exc
             raise
 
     def lost_if_unreachable(self, error: BaseException, doing: str) -> bool:

@@ -51,12 +51,15 @@ class CommandLoop:
     one does. Timers are keyed: scheduling a key that is already due fires it once.
     """
 
-    def __init__(self, name: str, on_exit: Callable[[], None]) -> None:
+    def __init__(self, name: str, on_exit: Callable[[], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._queue: queue.PriorityQueue[Command] = queue.PriorityQueue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._timers: list[tuple[float, int, str, Callable[[], None]]] = []
         self._seq = itertools.count()
         self._on_exit = on_exit
+        # The loop's clock, for its timers and the rooms' time-outs (a test may pass its own).
+        self.clock = clock
         self.stopping = threading.Event()
 
     def start(self) -> None:
@@ -79,13 +82,13 @@ class CommandLoop:
 
     def schedule(self, delay_s: float, key: str, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the loop's thread after ``delay_s`` (call this on that thread)."""
-        heapq.heappush(self._timers, (time.monotonic() + delay_s, next(self._seq), key, fn))
+        heapq.heappush(self._timers, (self.clock() + delay_s, next(self._seq), key, fn))
 
     def _run(self) -> None:
         while not self.stopping.is_set():
             timeout = None
             if self._timers:
-                timeout = max(0.0, self._timers[0][0] - time.monotonic())
+                timeout = max(0.0, self._timers[0][0] - self.clock())
             try:
                 cmd = self._queue.get(timeout=timeout)
             except queue.Empty:
@@ -114,7 +117,7 @@ class CommandLoop:
             self._drain()
 
     def _fire_timers(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         due: dict[str, Callable[[], None]] = {}
         while self._timers and self._timers[0][0] <= now:
             _, _, key, fn = heapq.heappop(self._timers)

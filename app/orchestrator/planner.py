@@ -6,7 +6,7 @@ actions; running the planner again on the result gives no actions (level-based, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -54,8 +54,9 @@ class Kind(str, Enum):
     START = "start"              # ours, current, stopped: start it
     KEEP_STOPPED = "keep-stopped"  # ours, current, stopped by a person: leave it
     KEEP_EXITED = "keep-exited"  # ours, current, exited by itself since we started it
-    CREATE = "create"            # none: pull if needed, create, start
-    RECREATE = "recreate"        # ours, configuration changed: remove, then create
+    PULL = "pull"                # the image a create or recreate needs is not here yet
+    CREATE = "create"            # none, and the image is here: create, start
+    RECREATE = "recreate"        # ours, configuration changed, new image here: remove, create
     REMOVE = "remove"            # ours, instance disabled or deleted
     DISABLED = "disabled"        # disabled and nothing on the engine
     CONFLICT = "conflict"        # a container of that name that is not ours
@@ -79,8 +80,26 @@ def plan(
     stopped_by_person: frozenset[str] = frozenset(),
     exited_by_itself: frozenset[str] = frozenset(),
     only: frozenset[str] | None = None,
+    images: frozenset[str] | Callable[[str], bool] | None = None,
+    pulled: Mapping[str, str] | None = None,
 ) -> list[Action]:
-    """Decide what to do for every instance (or only those in ``only``) and every orphan."""
+    """Decide what to do for every instance (or only those in ``only``) and every orphan.
+
+    ``images`` tells which references the engine has: a set, or a function asked only for an
+    instance that is to be created (None: take every image as present); ``pulled`` the
+    reference each instance pulled since its last fresh start (an Always pull instance pulls
+    once per fresh start, then uses what it pulled).
+    """
+    def has_image(reference: str) -> bool:
+        if images is None:
+            return True
+        return images(reference) if callable(images) else reference in images
+
+    def needs_pull(name: str, spec: ContainerSpec) -> bool:
+        if spec.pull.always and (pulled or {}).get(name) != spec.reference:
+            return True
+        return not has_image(spec.reference)
+
     by_name: dict[str, Observed] = {}
     ours_by_instance: dict[str, list[Observed]] = {}
     for c in observed:
@@ -93,8 +112,14 @@ def plan(
     for name, d in sorted(wanted.items()):
         if only is not None and name not in only:
             continue
-        actions.extend(_plan_one(d, by_name.get(name), ours_by_instance.get(name, []), store_id,
-                                 name in stopped_by_person, name in exited_by_itself))
+        for action in _plan_one(d, by_name.get(name), ours_by_instance.get(name, []), store_id,
+                                name in stopped_by_person, name in exited_by_itself):
+            if action.kind in (Kind.CREATE, Kind.RECREATE) and action.spec is not None \
+                    and needs_pull(name, action.spec):
+                # The old container (if any) keeps running until the new image is here.
+                action = Action(Kind.PULL, name, action.container, action.spec,
+                                f"pulling {action.spec.reference} first")
+            actions.append(action)
 
     # Containers that carry our store's labels for an instance that no longer exists were
     # left by a delete that the engine did not finish; they are ours to remove.

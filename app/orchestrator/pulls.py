@@ -38,7 +38,7 @@ class Pulls:
         creds = spec.credentials.auth_config() if spec.credentials else None
         ctx.board.set(ctx.board.or_new(name).with_(
             phase=Phase.PULLING, reason=f"pulling {spec.reference}", progress=None,
-            next_attempt_at=None), kind="pulling")
+            next_attempt_at=None), entry="pulling")
 
         def on_progress(p: PullProgress) -> None:
             if cancel.is_set():

@@ -28,7 +28,7 @@ class Run:
     """
 
     attempts: int = 0
-    retry_at: float | None = None  # wall-clock time of the next attempt while waiting
+    retry_at: float | None = None  # the loop clock's time of the next attempt while waiting
     # The reason it gave up. While set, no pass tries again (a wrong password would keep
     # hitting the registry); only a person's Apply, Start or Retry, or a change of its stored
     # configuration, clears it.
@@ -96,6 +96,18 @@ class Runs:
 
     def items(self) -> list[tuple[str, Run]]:
         return list(self._runs.items())
+
+    def once_settled(self, name: str, then: Callable[[], Any]) -> Any:
+        """``then()`` now if the instance has no step in flight, else a :class:`Later` that
+        settles with it once its steps are done (a request's reply waits for its steps)."""
+        from app.orchestrator.loop import Later
+
+        run = self._runs.get(name)
+        if run is None or run.step is None:
+            return then()
+        future: Future[Any] = Future()
+        run.waiters.append((future, then))
+        return Later(future)
 
     def forget(self, name: str) -> None:
         """The instance is gone: cancel its pull and drop its record (waiters are settled)."""

@@ -4,12 +4,14 @@ Every public method returns at once (a Future or a snapshot). One reconcile thre
 dispatches (loop.py, reconcile.py); what waits on the engine runs on step and pull workers
 (executor.py, pulls.py, steps.py); the board alone publishes states (board.py); the link owns the
 connection (link.py); engine events are interpreted in interpret.py; another program's saves are
-noticed by config_watch.py. Listeners receive typed events on those threads.
+noticed by config_watch.py; a person's import and export are in transfers.py. Listeners
+receive typed events on those threads.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -30,20 +32,20 @@ from app.orchestrator.events import (
     ConnectionChanged,
     Event,
     EventHub,
-    InstanceAdded,
-    InstanceChanged,
     Listener,
     StateChanged,
 )
 from app.orchestrator.history import History, HistoryEntry
 from app.orchestrator.interpret import EventInterpreter
 from app.orchestrator.link import EngineLink
-from app.orchestrator.loop import CommandLoop, Later, stopped_error
-from app.orchestrator.reconcile import Reconciler
+from app.orchestrator.loop import CommandLoop, stopped_error
+from app.orchestrator.outside import apply_outside_changes
+from app.orchestrator.reconcile import Reconciler, derive_spec
 from app.orchestrator.runs import Runs
 from app.orchestrator.runtime import RuntimeState, store_id
-from app.orchestrator.state import InstanceStatus, Phase
+from app.orchestrator.state import InstanceStatus
 from app.orchestrator.steps import StepPool
+from app.orchestrator.transfers import Transfers
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -59,18 +61,20 @@ class Orchestrator:
     """Reconciles desired state (the repository) against observed state (labelled containers).
 
     One reconcile at a time, on one thread; a person's requests are served before routine
-    passes. ``engines`` opens a connection to an engine (injectable: the fake-engine tests).
+    passes. ``engines`` opens a connection to an engine and ``clock`` tells the time of the
+    timers and time-outs (both injectable: the fake-engine tests).
     """
 
     def __init__(self, repo: ConfigRepository, *, periodic_interval_s: float = 30.0,
                  store_folder: Path | None = None, config_poll_s: float = 1.0,
-                 engines: EngineFactory = open_engine) -> None:
+                 engines: EngineFactory = open_engine,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         folder = store_folder or repo.store.folder
         hub = EventHub()
         board = StatusBoard(hub, History(folder, repo.instance_names()))
         runs = Runs()
         runtime = RuntimeState(folder)
-        loop = CommandLoop("moorings-reconcile", self._on_loop_exit)
+        loop = CommandLoop("moorings-reconcile", self._on_loop_exit, clock)
         link = EngineLink(repo, hub, loop, engines, on_connected=self._on_connected,
                           on_waiting=lambda reason: self._reconciler.mark_waiting(reason),
                           on_losing=lambda: self._ctx.events.revoke_shutdown_stops(),
@@ -89,16 +93,23 @@ class Orchestrator:
                               lambda: self._ctx.open_engine()),
             pulls=ThreadPoolExecutor(max_workers=PULL_WORKERS, thread_name_prefix="moorings-pull"),
             engines=engines)
+        repo.derive_with(derive_spec(repo.catalog))  # each instance's spec, once per change
         self._reconciler = Reconciler(self._ctx)
         self._executor = self._reconciler.executor
         self._periodic_s = periodic_interval_s
         self._config_watch = ConfigWatcher(repo, self._on_config_changed_thread, config_poll_s)
+        self._transfers = Transfers(self._ctx, self._reconciler, self._submit)
         self._started = False
 
     # ------------------------------------------------------------------ public, any thread
     @property
     def repository(self) -> ConfigRepository:
         return self._ctx.repo
+
+    @property
+    def transfers(self) -> Transfers:
+        """A person's configuration files: import with a preview, export."""
+        return self._transfers
 
     @property
     def store_id(self) -> str:
@@ -132,7 +143,7 @@ class Orchestrator:
             return
         self._started = True
         for name in self._ctx.repo.instance_names():
-            self._ctx.board.set(self._initial_status(name), record=False)
+            self._ctx.board.set(self._ctx.initial_status(name), record=False)
         self._ctx.loop.start()
         self._config_watch.start()
         self._submit(self._first_connect, PRIORITY_PERSON, "connect")
@@ -148,6 +159,7 @@ class Orchestrator:
                 run.pull.cancel.set()
         ctx.loop.stop(timeout)
         ctx.pulls.shutdown(wait=False, cancel_futures=True)
+        self._transfers.shutdown()
         ctx.starts.shutdown()
         ctx.removals.shutdown()
         for _, run in ctx.runs.items():
@@ -164,7 +176,7 @@ class Orchestrator:
                         factory: str = INSTANCE_FACTORY_PID) -> Future[InstanceConfig]:
         def run() -> Any:
             inst = self._ctx.repo.create_instance(name, factory, values)
-            self._added(name, "the instance was created")
+            self._ctx.added(name, "the instance was created")
             return self._fresh_run(name, lambda: inst)
         return self._submit(run, PRIORITY_PERSON, f"create {name}")
 
@@ -189,7 +201,7 @@ class Orchestrator:
             self._ctx.runs[name].cancel_pull()
             self._ctx.runtime.set_stopped(name, False)
             self._reconciler.reconcile(frozenset({name}), "delete")
-            return self._once_settled(name, lambda: self._executor.forget_if_gone(name))
+            return self._ctx.runs.once_settled(name, lambda: self._executor.forget_if_gone(name))
         return self._submit(run, PRIORITY_PERSON, f"delete {name}")
 
     def update_service(self, values: Mapping[str, object]) -> Future[dict[str, Scalar]]:
@@ -203,8 +215,8 @@ class Orchestrator:
 
     def stop_container(self, name: str) -> Future[None]:
         """A person's stop: the container stays stopped until they start it or apply again."""
-        return self._submit(lambda: self._executor.person_stop(name, self._once_settled),
-                            PRIORITY_PERSON, f"stop {name}")
+        return self._submit(lambda: self._executor.person_stop(name), PRIORITY_PERSON,
+                            f"stop {name}")
 
     def start_container(self, name: str) -> Future[None]:
         def run() -> Any:
@@ -220,8 +232,8 @@ class Orchestrator:
         return self._submit(run, PRIORITY_PERSON, f"retry {name}")
 
     def restart_container(self, name: str) -> Future[None]:
-        return self._submit(lambda: self._executor.person_restart(name, self._once_settled),
-                            PRIORITY_PERSON, f"restart {name}")
+        return self._submit(lambda: self._executor.person_restart(name), PRIORITY_PERSON,
+                            f"restart {name}")
 
     def run_pull(self, reference: str, auth: dict[str, str] | None, timeout_s: float,
                  on_progress: Callable[[PullProgress], None] | None, *,
@@ -293,74 +305,14 @@ class Orchestrator:
 
     def _fresh_run(self, name: str, then: Callable[[], Any]) -> Any:
         """A person's apply, start or retry: fresh attempts, a stop no longer held, a pass."""
-        self._reset(name)
+        self._ctx.fresh_start(name)
         self._reconciler.reconcile(frozenset({name}), "apply")
-        return self._once_settled(name, then)
-
-    def _reset(self, name: str) -> None:
-        self._ctx.runs[name].reset()
-        self._ctx.runtime.set_stopped(name, False)
-
-    def _once_settled(self, name: str, then: Callable[[], Any]) -> Any:
-        """``then()`` now if the instance has no step in flight, else once its steps are done."""
-        run = self._ctx.runs.get(name)
-        if run is None or run.step is None:
-            return then()
-        future: Future[Any] = Future()
-        run.waiters.append((future, then))
-        return Later(future)
-
-    def _initial_status(self, name: str) -> InstanceStatus:
-        if self._ctx.enabled(name):
-            return InstanceStatus(name, Phase.WAITING_FOR_ENGINE, "connecting to the engine")
-        return InstanceStatus(name, Phase.DISABLED)
-
-    def _added(self, name: str, why: str) -> None:
-        self._ctx.board.note(name, "created", why)
-        if not self._ctx.link.is_connected():
-            self._ctx.board.set(self._initial_status(name), record=False)
-        self._ctx.hub.emit(InstanceAdded(name))
+        return self._ctx.runs.once_settled(name, then)
 
     # -- another program saved the configuration -------------------------------------------
     def _on_config_changed_thread(self, changes: Changes) -> None:
-        self._submit(lambda: self._apply_changes(changes), PRIORITY_PERSON,
-                     "configuration changed on disk")
-
-    def _apply_changes(self, changes: Changes) -> None:
-        ctx = self._ctx
-        gone: list[str] = []
-        for name in sorted(changes.names):
-            if not ctx.repo.has_instance(name):
-                ctx.runs[name].cancel_pull()
-                ctx.runtime.set_stopped(name, False)
-                gone.append(name)
-                continue
-            # A new configuration is a fresh start, as an Apply is (a given-up instance tries
-            # again, a person's stop no longer holds).
-            self._reset(name)
-            if ctx.board.get(name) is None:
-                self._added(name, "the instance was added by another program (config import)")
-            else:
-                ctx.board.note(name, "changed", "the configuration was changed by another "
-                               "program (config import)")
-                ctx.hub.emit(InstanceChanged(name))
-        what = ", ".join(sorted(changes.names))
-        if changes.service:
-            what = (what + " and " if what else "") + "the service settings"
-        log.info("the configuration was changed by another program (revision %d): %s",
-                 changes.revision, what)
-        if changes.service:
-            ctx.link.disconnect("the engine settings changed")
-            ctx.link.connect()
-        elif changes.names:
-            self._reconciler.reconcile(changes.names, "import")
-        for name in gone:
-            self._forget_once_settled(name)
-        # Tell a waiting `config import` that its change has been taken up.
-        ctx.runtime.set_loaded(changes.revision)
-
-    def _forget_once_settled(self, name: str) -> None:
-        self._once_settled(name, lambda: self._executor.forget_if_gone(name))
+        self._submit(lambda: apply_outside_changes(self._ctx, self._reconciler, changes),
+                     PRIORITY_PERSON, "configuration changed on disk")
 
 
 def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:
