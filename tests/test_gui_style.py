@@ -65,6 +65,14 @@ def test_every_future_in_ui_comes_home_through_operations() -> None:
     assert waits == []
 
 
+def test_ui_keeps_no_copy_of_what_the_core_defines() -> None:
+    """The integral types' limits are ``FieldType.integral_limits`` (app/metatype.py)."""
+    copies = [f"{path}:{n}" for path, text in _ui_sources().items()
+              for n, line in enumerate(_code(text).splitlines(), 1)
+              if re.search(r"2\s*\*\*\s*\(?\s*(7|8|15|16|31|32|63|64)\b|INTEGRAL_LIMITS", line)]
+    assert copies == []
+
+
 def test_ui_modules_stay_small() -> None:
     big = {path: text.count("\n") for path, text in _ui_sources().items()
            if text.count("\n") > 620}

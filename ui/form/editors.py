@@ -29,13 +29,6 @@ from ui.form.touch_widgets import GrowingPlainTextEdit, ToggleSwitch, TouchCombo
 from ui.input_hints import NUMERIC_TEXT, hints_for
 from ui.style import TOUCH_MIN
 
-_INTEGRAL_LIMITS: dict[FieldType, tuple[int, int]] = {
-    FieldType.BYTE: (-(2**7), 2**7 - 1),
-    FieldType.SHORT: (-(2**15), 2**15 - 1),
-    FieldType.INTEGER: (-(2**31), 2**31 - 1),
-    FieldType.LONG: (-(2**63), 2**63 - 1),
-}
-
 
 def _as_text(value: object) -> str:
     if value is None:
@@ -333,7 +326,7 @@ class _NumberEditor(FieldEditor):
 
 class IntegerEditor(_NumberEditor):
     def __init__(self, desc: FieldDescriptor, parent: QWidget | None = None) -> None:
-        lo, hi = _INTEGRAL_LIMITS.get(desc.type, _INTEGRAL_LIMITS[FieldType.LONG])
+        lo, hi = desc.type.integral_limits
         if desc.min:
             with contextlib.suppress(ValueError):
                 lo = max(lo, math.ceil(float(desc.min)))
