@@ -137,3 +137,21 @@ def test_a_property_change_restyles_without_a_style_sheet(qtbot: QtBot,
         style.set_style_property(label, "tone", tone)
         assert _pill_colour(qtbot, styled_host, label).name() == style.TONES[tone]
     assert label.styleSheet() == ""
+
+
+def test_the_header_is_painted_in_the_style_sheet_s_colour(qtbot: QtBot,
+                                                           styled_host: QWidget) -> None:
+    """A QWidget subclass paints a style sheet's background only when asked to: the header
+    (ui/header.py) must, or its white words stand on the window's light grey."""
+    from ui.header import Header
+
+    found = re.search(r"QWidget#header\s*\{\s*background:\s*(#[0-9a-fA-F]{6})", load_style())
+    assert found is not None, "the style sheet no longer colours the header"
+    header = Header(styled_host)
+    header.setGeometry(0, 0, 400, 60)
+    header.show()
+    QApplication.processEvents()
+    # As the window shows it (a grab of the header alone would fill its background anyway),
+    # at its top edge between the section buttons and the engine's address.
+    image = styled_host.grab().toImage()
+    assert image.pixelColor(200, 1).name() == found.group(1).lower()

@@ -1,7 +1,7 @@
 """The window's header: Back, the sections, which engine the window is connected to and
 whether it is live, and a warning in words while that connection is unsafe.
 
-Built before the window's first frame: nothing here reaches for the core or Qt's enums.
+Built before the window's first frame: nothing here reaches for the core.
 """
 
 from __future__ import annotations
@@ -52,8 +52,13 @@ class Header(QWidget):
     security warning under it when there is one."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+
         super().__init__(parent)
         self.setObjectName("header")
+        # A QWidget subclass paints the style sheet's background (the dark bar its white
+        # words are written for) only when asked to.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.setSpacing(0)
