@@ -155,3 +155,23 @@ def test_the_header_is_painted_in_the_style_sheet_s_colour(qtbot: QtBot,
     # at its top edge between the section buttons and the engine's address.
     image = styled_host.grab().toImage()
     assert image.pixelColor(200, 1).name() == found.group(1).lower()
+
+
+def test_the_new_container_dialog_has_an_edge_of_its_own(qtbot: QtBot,
+                                                         styled_host: QWidget) -> None:
+    """Without a window manager (the panel) a dialog has no frame: the style sheet gives it
+    an edge, or it runs into the page under it."""
+    from app.metatype import load_catalog
+    from ui.services.factory_dialog import FactoryDialog
+
+    found = re.search(r"QDialog#factory-dialog\s*\{\s*border:\s*\d+px solid (#[0-9a-fA-F]{6})",
+                      load_style())
+    assert found is not None, "the style sheet gives the dialog no edge"
+    dialog = FactoryDialog(load_catalog().factories(), lambda _n, _f: [])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    image = dialog.grab().toImage()
+    edge = found.group(1).lower()
+    assert image.pixelColor(0, image.height() // 2).name() == edge
+    assert image.pixelColor(image.width() // 2, image.height() - 1).name() == edge
