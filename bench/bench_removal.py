@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from harness import TestEnv, cleanup_test_objects  # noqa: E402
 from orchestration import Recorder, instance_values, make_orchestrator  # noqa: E402
 
-from app.orchestrator.service import STOP_TIMEOUT_S  # noqa: E402
+from app.engine.gateway import STOP_TIMEOUT_S  # noqa: E402
 from app.orchestrator.state import Phase  # noqa: E402
 
 # busybox's sleep as PID 1 ignores SIGTERM: the engine waits its full stop timeout.

@@ -46,7 +46,7 @@ def main() -> int:
             time.sleep(0.02)
     pump(0.5)
     window.select_instance("gateway-sensor")
-    window._show_pages()
+    window.services.show_page()
     pump(0.5)
     page = window.instance_page
     assert page is not None

@@ -172,14 +172,14 @@ def main() -> int:
             window.instance_page.history_button.setChecked(False)
             # While a person's Stop waits for the container to end (shown as the window
             # shows it between the tap and the engine's answer).
-            window._stopping["moorings-test-shot-web"] = time.time()
+            flows = window.services.flows if window.services is not None else None
             running = orch.status("moorings-test-shot-web")
-            if running is not None:
-                window._on_state(running)
+            if flows is not None and running is not None:
+                flows._stopping["moorings-test-shot-web"] = time.time()
+                flows.on_state(running)
                 shot("11-stopping")
-            window._stopping.clear()
-            if running is not None:
-                window._on_state(running)
+                flows._stopping.clear()
+                flows.on_state(running)
         window.show_section("containers")
         pump(app, 1.0)
         shot("7-containers")

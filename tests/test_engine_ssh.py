@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -118,6 +119,25 @@ def test_refused_is_refused_not_a_stopped_engine(ssh_dir: Path) -> None:
     assert sentence == (
         f"{url} refused the connection: no SSH server listens on {LOOPBACK} port {port}; check "
         "Docker Host URL and that the SSH server runs on the gateway")
+
+
+def test_an_ended_ssh_leaves_no_file_open(ssh_dir: Path) -> None:
+    """Each ssh child writes its stderr to a file of its own: closed once the child is gone."""
+    def ssh_files() -> list[str]:
+        # (An unnamed temporary file: "/tmp/#123 (deleted)" on Linux.)
+        links = []
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):  # (the listing's own descriptor)
+                links.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return [link for link in links if link.startswith(tempfile.gettempdir())
+                and link.endswith("(deleted)")]
+
+    before = ssh_files()
+    port = free_port()
+    with ssh_client_env(ssh_dir):
+        for _ in range(3):
+            connect_error(EngineTarget(url=f"ssh://tech@{LOOPBACK}:{port}"))
+    assert ssh_files() == before
 
 
 def test_the_event_stream_reports_a_stuck_login(ssh_dir: Path) -> None:

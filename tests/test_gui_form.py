@@ -766,3 +766,20 @@ def test_a_tap_on_a_low_field_scrolls_it_only_once_the_finger_is_lifted(
     QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
     # Once lifted, a field low on a small panel goes up, where a keyboard cannot cover it.
     qtbot.waitUntil(lambda: field.mapToGlobal(field.rect().topLeft()).y() < before.y())
+
+
+def test_a_deleted_form_leaves_nothing_running_behind(
+        qtbot: QtBot, instance: ComponentDescriptor) -> None:
+    """An instance page replaced by another one's is deleted: its multi-line editors must not
+    fit themselves to a document that outlives them (an error in the event loop)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    form = ComponentForm(instance, "web")
+    form.resize(800, 480)
+    form.show()
+    qtbot.waitExposed(form)
+    _type(qtbot, form.editor(ENV), "A=1")
+    form.resize(600, 480)  # a re-wrap is waiting for the next turn of the loop
+    form.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    qtbot.wait(20)

@@ -52,8 +52,8 @@ from ui.inventory.containers_page import ContainersPage
 from ui.inventory.images_model import ImagesModel
 from ui.inventory.images_page import ImagesPage
 from ui.inventory.logs_dialog import MAX_LINES, LogsDialog
-from ui.inventory.pull_progress import PullProgressView
-from ui.inventory.timeline import TimelineView
+from ui.services.pull_progress import PullProgressView
+from ui.services.timeline import TimelineView
 
 pytestmark = pytest.mark.gui
 
@@ -207,8 +207,9 @@ def bridge(qtbot: QtBot, inventory: FakeInventory) -> Iterator[CoreBridge]:
 
 
 @pytest.fixture
-def page(qtbot: QtBot, bridge: CoreBridge, styled: None) -> ContainersPage:
-    p = ContainersPage(bridge)
+def page(qtbot: QtBot, bridge: CoreBridge, inventory: FakeInventory,
+         styled: None) -> ContainersPage:
+    p = ContainersPage(bridge, inventory)
     p.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
     qtbot.addWidget(p)
     p.resize(1280, 800)
@@ -454,7 +455,7 @@ def test_engine_error_replaces_the_table(
 def test_a_page_created_in_error_shows_the_error(qtbot: QtBot, styled: None) -> None:
     inv = FakeInventory([], state=FeedState("error", NOW, "No engine at tcp://10.0.0.9:2375."))
     bridge = CoreBridge(inventory=inv)
-    p = ContainersPage(bridge)
+    p = ContainersPage(bridge, inv)
     qtbot.addWidget(p)
     p.show()
     assert p.findChild(QLabel, "inventory-error").isVisible()
@@ -554,7 +555,7 @@ def test_the_images_count_counts_what_the_table_shows(
     rows += [ImageRow(id=b, repository="busybox", tag=tag, size=1_000_000, created=NOW,
                       used_by=()) for tag in ("1", "stable")]
     inventory._images = tuple(rows)
-    page = ImagesPage(bridge)
+    page = ImagesPage(bridge, inventory)
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
@@ -651,7 +652,7 @@ def test_images_model_changes_only_changed_cells() -> None:
 
 def test_images_page_remove_shows_the_core_refusal(
         qtbot: QtBot, inventory: FakeInventory, bridge: CoreBridge, styled: None) -> None:
-    page = ImagesPage(bridge)
+    page = ImagesPage(bridge, inventory)
     asked: list[str] = []
     page.confirm = lambda title, text, yes: asked.append(text) or True  # type: ignore
     qtbot.addWidget(page)
@@ -683,7 +684,7 @@ def test_images_page_remove_shows_the_core_refusal(
 
 def test_untagged_image_is_removed_by_id(
         qtbot: QtBot, inventory: FakeInventory, bridge: CoreBridge) -> None:
-    page = ImagesPage(bridge)
+    page = ImagesPage(bridge, inventory)
     page.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
     qtbot.addWidget(page)
     untagged = inventory.images()[2]
@@ -711,7 +712,7 @@ class FakeStream:
 
 
 @pytest.fixture
-def logs(qtbot: QtBot, styled: None) -> tuple[LogsDialog, list[FakeStream]]:
+def logs(qtbot: QtBot, bridge: CoreBridge, styled: None) -> tuple[LogsDialog, list[FakeStream]]:
     streams: list[FakeStream] = []
 
     def opener(orchestrator: Any, cid: str, *, follow: bool, tail: int,
@@ -720,7 +721,7 @@ def logs(qtbot: QtBot, styled: None) -> tuple[LogsDialog, list[FakeStream]]:
         assert follow
         streams.append(FakeStream(on_line, on_end))
         return streams[-1]
-    dialog = LogsDialog(object(), WEB.id, "web", opener=opener)
+    dialog = LogsDialog(bridge, object(), WEB.id, "web", opener=opener)
     qtbot.addWidget(dialog)
     dialog.resize(800, 480)
     dialog.show()
@@ -731,7 +732,12 @@ def test_log_lines_arrive_through_the_signal_and_are_batched(
         qtbot: QtBot, logs: tuple[LogsDialog, list[FakeStream]]) -> None:
     dialog, [stream] = logs
     received: list[str] = []
-    dialog._sink.line.connect(lambda _ts, text, _s: received.append(text))
+    posted = dialog.bridge.post  # each line comes home through the bridge
+
+    def count(fn: Callable[[], None]) -> None:
+        received.append("line")
+        posted(fn)
+    dialog.bridge.post = count  # type: ignore[method-assign]
 
     def produce() -> None:
         for i in range(50):
@@ -832,7 +838,7 @@ def test_open_logs_from_the_page(qtbot: QtBot, inventory: FakeInventory,
     def opener(_orch: Any, cid: str, **kw: Any) -> FakeStream:
         streams.append(FakeStream(kw["on_line"], kw["on_end"]))
         return streams[-1]
-    page = ContainersPage(bridge, object(), logs_opener=opener)
+    page = ContainersPage(bridge, inventory, object(), logs_opener=opener)
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
@@ -914,7 +920,7 @@ def test_pull_progress_rows_and_total(qtbot: QtBot) -> None:
 
 
 def test_a_long_instance_name_is_shortened_in_the_middle_on_its_button(qtbot: QtBot) -> None:
-    from ui.inventory.containers_page import ElidingButton
+    from ui.inventory.widgets import ElidingButton
 
     button = ElidingButton()
     qtbot.addWidget(button)
@@ -934,9 +940,9 @@ def test_a_long_instance_name_is_shortened_in_the_middle_on_its_button(qtbot: Qt
 
 def test_search_boxes_are_technical_for_an_on_screen_keyboard(
         qtbot: QtBot, page: ContainersPage, bridge: CoreBridge, inventory: FakeInventory) -> None:
-    images = ImagesPage(bridge)
+    images = ImagesPage(bridge, inventory)
     qtbot.addWidget(images)
-    logs = LogsDialog(None, WEB.id, "web", opener=lambda *a, **k: None)
+    logs = LogsDialog(bridge, None, WEB.id, "web", opener=lambda *a, **k: None)
     qtbot.addWidget(logs)
     for box in (page.filter, images.filter, logs.filter):
         hints = box.inputMethodHints()
@@ -945,8 +951,8 @@ def test_search_boxes_are_technical_for_an_on_screen_keyboard(
 
 
 def test_column_headers_are_touch_targets(
-        qtbot: QtBot, page: ContainersPage, bridge: CoreBridge) -> None:
-    images = ImagesPage(bridge)
+        qtbot: QtBot, page: ContainersPage, bridge: CoreBridge, inventory: FakeInventory) -> None:
+    images = ImagesPage(bridge, inventory)
     qtbot.addWidget(images)
     images.resize(800, 480)
     images.show()

@@ -25,7 +25,7 @@ from app.orchestrator.state import Phase
 from ui.application import load_style
 from ui.bridge import CoreBridge
 from ui.main_window import MainWindow
-from ui.services_model import ServicesModel
+from ui.services.tree_model import ServicesModel
 
 pytestmark = [pytest.mark.engine, pytest.mark.gui, pytest.mark.usefixtures("cleanup")]
 
@@ -216,7 +216,7 @@ def test_touch_layout_at_800x480(qtbot: QtBot, window: MainWindow) -> None:
     assert not back.isVisible()
     win.select_service()
     win.tree.setCurrentIndex(win.model.index(0, 0))
-    win._show_pages()
+    win.services.show_page()
     qtbot.waitUntil(back.isVisible)
     for button in win.findChildren(QPushButton):
         if button.isVisible():

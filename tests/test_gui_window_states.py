@@ -3,6 +3,7 @@ each state, and what their buttons ask of the core. Offscreen; statuses are the 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -10,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
@@ -21,10 +22,10 @@ from app.metatype import load_catalog
 from app.orchestrator.service import Orchestrator
 from app.orchestrator.state import InstanceStatus, Phase
 from ui.application import load_style
-from ui.badges import badge_key, badge_text, status_sentence
 from ui.bridge import CoreBridge
 from ui.main_window import MainWindow
-from ui.services_model import STATUS_ROLE
+from ui.services.badges import badge_key, badge_text, status_sentence
+from ui.services.tree_model import STATUS_ROLE
 
 pytestmark = pytest.mark.gui
 
@@ -122,7 +123,7 @@ def test_after_an_apply_went_through_apply_and_reset_are_off(
     assert not page.reset_button.isEnabled(), "Reset stays on after the apply went through"
     assert not page.form.is_dirty()
     # The container running afterwards changes nothing of that.
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     assert not page.apply_button.isEnabled()
     assert not page.reset_button.isEnabled()
 
@@ -154,7 +155,7 @@ def test_while_a_stop_is_under_way_the_badges_say_stopping_and_stop_is_off(
         qtbot: QtBot, window: MainWindow, calls: Calls) -> None:
     page = window.instance_page
     assert page is not None
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     assert page.start_stop.text() == "Stop"
     _click(qtbot, page.start_stop)
     assert calls.made == [("stop_container", NAME)]
@@ -164,11 +165,11 @@ def test_while_a_stop_is_under_way_the_badges_say_stopping_and_stop_is_off(
     assert not page.start_stop.isEnabled()
     assert page.start_stop.text() == "Stopping…"
     # The engine still reports the container running (it has 10 s to end): still stopping.
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     assert page.badge.text() == "stopping"
     assert not page.start_stop.isEnabled()
     # It stopped.
-    window._on_state(_status(Phase.STOPPED_BY_PERSON, reason="stopped by a person"))
+    window.services.flows.on_state(_status(Phase.STOPPED_BY_PERSON, reason="stopped by a person"))
     calls.futures[-1].set_result(None)
     qtbot.waitUntil(lambda: page.start_stop.text() == "Start")
     assert page.badge.text() == "stopped"
@@ -182,7 +183,7 @@ def test_a_refused_stop_shows_why_and_the_container_is_running_again(
 
     page = window.instance_page
     assert page is not None
-    window._on_state(_status(Phase.RUNNING, container_id="c" * 64))
+    window.services.flows.on_state(_status(Phase.RUNNING, container_id="c" * 64))
     _click(qtbot, page.start_stop)
     calls.futures[-1].set_exception(EngineError("the engine refused to stop it."))
     qtbot.waitUntil(lambda: page.badge.text() == "running")
@@ -198,7 +199,7 @@ def test_the_core_s_stopping_phase_has_its_badge_and_stop_is_off(
     status = _status(Phase.STOPPING, container_id="c" * 64)
     assert badge_text(status) == "stopping"
     assert badge_key(status) == "stopping"
-    window._on_state(status)
+    window.services.flows.on_state(status)
     assert page.badge.text() == "stopping"
     assert _tree_badge(window) == "stopping"
     assert not page.start_stop.isEnabled()
@@ -213,9 +214,9 @@ def test_a_failed_instance_offers_retry_which_asks_the_core_to_retry(
         qtbot: QtBot, window: MainWindow, calls: Calls) -> None:
     page = window.instance_page
     assert page is not None
-    window._on_state(_status(Phase.FAILED, reason="gave up after 3 attempts: the registry "
-                             "refused the password. Fix the cause, then press Apply to try "
-                             "again."))
+    window.services.flows.on_state(_status(
+        Phase.FAILED, reason="gave up after 3 attempts: the registry refused the password. "
+                             "Fix the cause, then press Apply to try again."))
     assert page.badge.text() == "failed"
     assert page.start_stop.text() == "Retry"
     assert "Retry" in page.status_line.text()
@@ -436,3 +437,174 @@ def test_the_factory_dialog_is_named_for_a_screen_reader(
     assert _name(dialog.name) == "Name"
     _check_tab_stops(dialog, "factory dialog")
     dialog.reject()
+
+
+# --- issue 12: results come home one way, creation arrives as an event, one progress path ---
+
+OTHER = "moorings-test-states-other"
+
+
+def _add_elsewhere(window: MainWindow, orch: Orchestrator, name: str) -> None:
+    """Store an instance and tell the window as the core does (InstanceAdded)."""
+    orch.repository.create_instance(name, values={"container.ports.internal": "",
+                                                  "container.ports.external": ""})
+    window.bridge.instance_added.emit(name)
+
+
+def test_a_created_instance_enters_the_tree_when_the_core_says_so(
+        qtbot: QtBot, window: MainWindow, orch: Orchestrator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    created: dict[str, Future[Any]] = {}
+
+    def create_instance(name: str, *_args: Any, **_kw: Any) -> Future[Any]:
+        created[name] = Future()
+        return created[name]
+    monkeypatch.setattr(orch, "create_instance", create_instance)
+    for name, event_first in ((OTHER, False), (OTHER + "-2", True)):
+        dialog = window.open_factory_dialog()
+        dialog.name.setText(name)
+        _click(qtbot, dialog.submit)
+        qtbot.waitUntil(lambda n=name: n in created)  # type: ignore[misc]
+        orch.repository.create_instance(name, values={})  # what the core stores
+        if event_first:
+            window.bridge.instance_added.emit(name)
+            assert window.model.row_of(name) > 0
+        created[name].set_result(orch.repository.instance(name))
+        qtbot.wait(50)
+        if not event_first:
+            # The answer alone does not put it in the tree: the core's event does.
+            assert window.model.row_of(name) < 0
+            window.bridge.instance_added.emit(name)
+        assert window.model.row_of(name) > 0
+        # Either way, the new instance is selected once it is there.
+        qtbot.waitUntil(lambda n=name: window.instance_page is not None  # type: ignore[misc]
+                        and window.instance_page.name == n)
+        assert window.model.instance_names().count(name) == 1
+
+
+def test_each_step_of_a_pull_reaches_the_instance_page_once(
+        qtbot: QtBot, window: MainWindow, orch: Orchestrator,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.engine.progress import LayerProgress, PullProgress
+    from app.orchestrator.events import PullProgressed, StateChanged
+
+    page = window.instance_page
+    assert page is not None
+    shown: list[object] = []
+    update = page.pull_view.update_progress
+
+    def counted(progress: PullProgress) -> None:
+        shown.append(progress)
+        update(progress)
+    monkeypatch.setattr(page.pull_view, "update_progress", counted)
+    page.history_button.setChecked(True)
+    read: list[str] = []
+    history = orch.history
+    monkeypatch.setattr(orch, "history", lambda name: read.append(name) or history(name))
+    core = window.bridge._on_core_event  # what the orchestrator calls, on its own thread
+    pulling = _status(Phase.PULLING, reason="pulling nginx:1.25")
+
+    for i, current in enumerate((0, 400, 800)):
+        progress = PullProgress("nginx:1.25", (LayerProgress("a" * 64, "Downloading",
+                                                             current, 1000),), current, 1000)
+        status = pulling.with_(progress=progress)  # as the core's pull step makes it
+
+        def tick(status: InstanceStatus = status, progress: PullProgress = progress) -> None:
+            core(StateChanged(status))  # the core sends both at each step
+            core(PullProgressed(NAME, progress))
+        worker = threading.Thread(target=tick)
+        worker.start()
+        worker.join()
+        qtbot.waitUntil(lambda c=current: page.badge.text() == f"pulling {c // 10}%")
+        qtbot.wait(20)
+        assert len(shown) == i + 1, "a step of the pull reached the page twice"
+        if i == 0:
+            read_at_start = len(read)  # History opened, then the phase became pulling
+        # The history changes with the phase, not with each step of a pull.
+        assert len(read) == read_at_start
+    assert page.pull_view.isVisible()
+
+
+def test_an_answer_for_a_page_that_is_gone_is_dropped(
+        qtbot: QtBot, window: MainWindow, orch: Orchestrator, calls: Calls) -> None:
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    _add_elsewhere(window, orch, OTHER)
+    page = window.instance_page
+    assert page is not None
+    edit = page.form.editor("container.env")
+    edit.setFocus()
+    qtbot.keyClicks(edit, "MODE=two")
+    qtbot.waitUntil(lambda: page.apply_button.isEnabled())
+    _click(qtbot, page.apply_button)
+    assert calls.made == [("apply", NAME)]
+    window.select_instance(OTHER)  # the person goes on to another instance meanwhile
+    other = window.instance_page
+    assert other is not None
+    assert other.name == OTHER
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    calls.futures[-1].set_exception(RuntimeError("the engine went away"))
+    qtbot.wait(50)  # a callback that touched the deleted page would fail this test here
+    assert "Apply failed" not in other.status_line.text()
+    assert other.apply_button.text() == "Apply"
+
+
+def test_apply_does_not_validate_again_what_the_pause_in_typing_validated(
+        qtbot: QtBot, window: MainWindow, calls: Calls, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ui.form.component_form as component_form
+
+    page = window.instance_page
+    assert page is not None
+    checks: list[dict[str, object]] = []
+    validate = component_form.validate_values
+
+    def counted(component: Any, values: Any, name: Any = None) -> Any:
+        checks.append(dict(values))
+        return validate(component, values, name)
+    monkeypatch.setattr(component_form, "validate_values", counted)
+    edit = page.form.editor("container.env")
+    edit.setFocus()
+    qtbot.keyClicks(edit, "MODE=two")  # eight keys
+    qtbot.waitUntil(lambda: page.apply_button.isEnabled())
+    debounce = page.form.findChild(QTimer, "form-debounce")
+    qtbot.waitUntil(lambda: not debounce.isActive())
+    assert len(checks) == 1, "checked at every key, not once the typing paused"
+    _click(qtbot, page.apply_button)
+    assert calls.made == [("apply", NAME)]
+    assert len(checks) == 1, "Apply checked again what had just been checked"
+    # Something changed since the last check: Apply checks it (and refuses it).
+    page.form.field_editor("container.memory").set_value("lots")
+    calls.futures[-1].set_result(None)  # (the first apply's answer: nothing to keep)
+    qtbot.waitUntil(lambda: page.apply_button.text() == "Apply")
+    window.apply_instance()
+    assert len(checks) == 2
+    assert calls.made == [("apply", NAME)]
+    assert page.form.error_label("container.memory").isVisibleTo(page)
+
+
+def test_the_page_badge_is_coloured_by_its_property_not_a_style_sheet_of_its_own(
+        qtbot: QtBot, window: MainWindow) -> None:
+    page = window.instance_page
+    assert page is not None
+    for status, key in ((_status(Phase.RUNNING), "running"), (_status(Phase.FAILED), "failed"),
+                        (_status(Phase.EXITED, exit_code=0), "exited-clean"),
+                        (_status(Phase.EXITED, exit_code=3), "exited")):
+        window.services.flows.on_state(status)
+        assert page.badge.property("badge") == key
+        assert page.badge.styleSheet() == ""
+    for widget in window.findChildren(QWidget):
+        assert widget.styleSheet() == "", widget.objectName()
+
+
+def test_every_signal_of_the_bridge_has_a_receiver(full_window: MainWindow) -> None:
+    from PySide6.QtCore import QMetaMethod
+
+    bridge = full_window.bridge
+    meta = bridge.metaObject()
+    unheard = []
+    for i in range(meta.methodOffset(), meta.methodCount()):
+        method = meta.method(i)
+        if method.methodType() == QMetaMethod.MethodType.Signal \
+                and not bridge.isSignalConnected(method):
+            unheard.append(bytes(method.methodSignature()).decode())
+    assert unheard == [], "signals that cost a trip to the GUI thread for no one"

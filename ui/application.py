@@ -98,14 +98,10 @@ def warm_gui_modules() -> None:
     from PySide6.QtCore import Qt  # noqa: F401
     from PySide6.QtWidgets import QStyle, QStyleOptionViewItem  # noqa: F401
 
-    import ui.badge_delegate
     import ui.bridge
-    import ui.factory_dialog
-    import ui.instance_page
     import ui.inventory.containers_page
     import ui.inventory.images_page
-    import ui.service_page
-    import ui.services_model  # noqa: F401
+    import ui.services.section  # noqa: F401  (the tree, its pages and its flows)
 
 
 def load_core(folder: Path, lock: FolderLock | None = None) -> Core:

@@ -1,8 +1,10 @@
-"""The one bridge from the core to Qt: core events and future results, re-emitted on the GUI thread.
+"""The one bridge from the core to Qt: core events, future results and calls, on the GUI thread.
 
 The orchestrator and the inventory call their listeners on their own threads. The bridge only
 queues each event home (a queued signal of an object that lives on the GUI thread) and
 re-emits it there, so every receiver, a bound slot or a plain lambda, runs on the GUI thread.
+What no widget shows never makes the trip. Widgets wait on a Future through
+``ui.operations``, which comes home through :meth:`CoreBridge.when_done`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -35,6 +37,20 @@ if TYPE_CHECKING:
 # How long one turn of the event loop may spend re-emitting core events.
 DRAIN_BUDGET_S = 0.008
 
+# Core events no widget shows: not worth a trip to the GUI thread. The engine's own container
+# events reach the Containers table as the inventory's rows, and every step of a pull comes
+# with the instance's StateChanged, which carries the progress (one path to the page).
+NOT_SHOWN = (ContainerEvent, PullProgressed)
+
+
+class _Call:
+    """A callable posted with :meth:`CoreBridge.post`, called in turn with the events."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[], None]) -> None:
+        self.fn = fn
+
 
 class InventoryLike(Protocol):
     """What the GUI uses of ``app.inventory.feed.Inventory``."""
@@ -56,9 +72,7 @@ class CoreBridge(QObject):
     """Lives on the GUI thread; the only way core events reach widgets."""
 
     # The orchestrator.
-    state_changed = Signal(object)         # InstanceStatus
-    pull_progressed = Signal(str, object)  # name, PullProgress
-    container_event = Signal(object)       # ContainerEvent
+    state_changed = Signal(object)         # InstanceStatus (while pulling, with its progress)
     connection_changed = Signal(object)    # ConnectionChanged
     instance_added = Signal(str)
     instance_changed = Signal(str)         # its stored configuration changed elsewhere
@@ -82,6 +96,7 @@ class CoreBridge(QObject):
         self._pending: deque[object] = deque()
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
+        self._worker: ThreadPoolExecutor | None = None
         self._incoming.connect(self._drain, Qt.ConnectionType.QueuedConnection)
         self._deliver.connect(self._on_deliver, Qt.ConnectionType.QueuedConnection)
         if orchestrator is not None:
@@ -89,14 +104,16 @@ class CoreBridge(QObject):
         if inventory is not None:
             self.attach_inventory(inventory)
 
+    # What the bridge is connected to: for the window that builds the pages (which get what
+    # they call explicitly), not a way for a page to find the core.
     @property
     def orchestrator(self) -> Orchestrator:
         assert self._orch is not None, "this bridge has no orchestrator"
         return self._orch
 
     @property
-    def inventory(self) -> InventoryLike:
-        assert self._inventory is not None, "this bridge has no inventory"
+    def inventory(self) -> InventoryLike | None:
+        """The live inventory, or None when the window runs without one."""
         return self._inventory
 
     def attach_inventory(self, inventory: InventoryLike) -> None:
@@ -115,9 +132,32 @@ class CoreBridge(QObject):
             self._orch.remove_listener(self._on_core_event)
         if self._inventory is not None:
             self._inventory.remove_listener(self._on_core_event)
+        if self._worker is not None:
+            # A call under way (a log being saved) still finishes: nothing is lost.
+            self._worker.shutdown(wait=False)
+            self._worker = None
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """From any thread: call ``fn()`` on the GUI thread, in order with the core's events
+        (a log stream's lines, say). See ``ui.operations.Operations.homeward``."""
+        self._queue(_Call(fn))
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run ``fn(*args)`` off the GUI thread (a core call that waits on the disk, such as
+        saving a log); its Future comes home like any other (``ui.operations``)."""
+        if self._worker is None:
+            # Made on first use: no thread at the window's start.
+            self._worker = ThreadPoolExecutor(max_workers=1,
+                                              thread_name_prefix="moorings-gui-call")
+        return self._worker.submit(fn, *args)
 
     def _on_core_event(self, event: object) -> None:
-        # Any thread: the event waits in order, and one queued signal wakes the GUI thread.
+        # Any thread.
+        if not isinstance(event, NOT_SHOWN):
+            self._queue(event)
+
+    def _queue(self, event: object) -> None:
+        # The event waits in order, and one queued signal wakes the GUI thread.
         with self._pending_lock:
             self._pending.append(event)
             wake = not self._drain_scheduled
@@ -147,10 +187,8 @@ class CoreBridge(QObject):
     def _dispatch(self, event: object) -> None:
         if isinstance(event, StateChanged):
             self.state_changed.emit(event.status)
-        elif isinstance(event, PullProgressed):
-            self.pull_progressed.emit(event.name, event.progress)
-        elif isinstance(event, ContainerEvent):
-            self.container_event.emit(event)
+        elif isinstance(event, _Call):
+            event.fn()
         elif isinstance(event, ConnectionChanged):
             self.connection_changed.emit(event)
         elif isinstance(event, InstanceAdded):
@@ -171,16 +209,10 @@ class CoreBridge(QObject):
             self.feed_state.emit(event)
 
     def when_done(self, future: Future[Any], callback: Callable[[Future[Any]], None]) -> None:
-        """Call ``callback(future)`` on the GUI thread once ``future`` is settled."""
+        """Call ``callback(future)`` on the GUI thread once ``future`` is settled (widgets use
+        ``ui.operations``, which owns the result's way to its widget)."""
         future.add_done_callback(lambda f: self._deliver.emit(callback, f))
 
     @Slot(object, object)
     def _on_deliver(self, callback: Callable[[Future[Any]], None], future: Future[Any]) -> None:
         callback(future)
-
-
-def error_sentence(exc: BaseException) -> str:
-    """The sentence to show for a failed action: an EngineError's own sentence, else str()."""
-    sentence = getattr(exc, "sentence", None)
-    text = sentence if isinstance(sentence, str) and sentence else str(exc)
-    return text or type(exc).__name__

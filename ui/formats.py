@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
 
 DASH = "—"
 
@@ -60,6 +59,3 @@ def short_id(image_or_container_id: str) -> str:
     """The 12 hex digits people know an id by (without ``sha256:``)."""
     return image_or_container_id.split(":", 1)[-1][:12]
 
-
-def join_nonempty(parts: Iterable[str], sep: str = ", ") -> str:
-    return sep.join(p for p in parts if p)

@@ -10,15 +10,15 @@ would drop or misread, each is reported with the instance and the property.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
+from app.config.documents import MAX_DOCUMENT_BYTES
+from app.config.kura_values import KURA_JSON, Problem, Refused, convert
 from app.config.kura_wire import (
     CodecError,
     KuraComponent,
@@ -59,16 +59,8 @@ __all__ = [
     "skipped_line",
 ]
 
-# A configuration is kilobytes, a whole Kura device's snapshot with its metatype a few
-# megabytes; anything bigger is not a configuration.
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
-
 MOORINGS_JSON = "Moorings JSON"
 KURA_XML = "Kura XML"
-KURA_JSON = "Kura JSON"
-
-# What Kura's REST API (CONF-V2) returns in place of every password (eclipse-kura/kura#4893).
-PASSWORD_PLACEHOLDER = "placeholder"
 _FACTORY_KEY = "service.factoryPid"
 _NAME_KEY = "kura.service.pid"
 _EXPECTED_FILE = ("expected a Moorings JSON export, a Kura snapshot (XML or JSON) or a Kura "
@@ -294,11 +286,11 @@ def _properties(comp: KuraComponent, desc: ComponentDescriptor, name: str,
         desc_field = fields.get(prop.name)
         label = desc_field.name if desc_field else "Unknown property"
         try:
-            value = _convert(prop, reading.out.source)
-        except _Refused as refusal:
+            value = convert(prop, reading.out.source)
+        except Refused as refusal:
             reading.warn(name, f"{label} ({prop.name}) was not imported: {refusal}")
             continue
-        except _Problem as problem:
+        except Problem as problem:
             message = str(problem)
             if (desc_field is not None and desc_field.is_secret) or \
                     prop.type is FieldType.PASSWORD:
@@ -372,169 +364,6 @@ def _unknown(prop: KuraProperty, value: object, values: dict[str, object],
         types[prop.name] = kind.value
     values[prop.name] = value
     return True
-
-
-# -- values by their declared type -----------------------------------------------------------
-
-class _Problem(ValueError):
-    """A value that cannot be read as its type; the message says why and what is expected."""
-
-
-class _Refused(_Problem):
-    """A password that cannot be used (not one at all): refused, the rest of the file goes on."""
-
-
-_INTEGRAL = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?[fFdD]?")
-_FLOAT_MAX = 3.4028234663852886e38
-
-
-def _convert(prop: KuraProperty, source: str) -> object:
-    """The property's value by its declared type: a scalar, a list (an array), or None."""
-    if prop.problem:
-        raise _Problem(f"cannot be read: {prop.problem}.")
-    if prop.type is None:
-        allowed = ", ".join(t.name if source == KURA_JSON else t.value for t in FieldType)
-        raise _Problem(f"has the type {shown(str(prop.type_text)[:40])!r}, which Kura does not "
-                       f"know (Kura would drop the property without a word); expected one of "
-                       f"{allowed}.")
-    if source == KURA_JSON:
-        return _from_json(prop)
-    if prop.array:
-        return [_from_text(prop, str(v)) for v in prop.values]
-    if not prop.values:
-        raise _Problem("has no esf:value; a single value needs one (<esf:value></esf:value> "
-                       "for empty text).")
-    if len(prop.values) > 1:
-        raise _Problem(f"has {len(prop.values)} esf:value elements but is not an array "
-                       "(array=\"false\"); Kura would take the first and drop the others.")
-    return _from_text(prop, str(prop.values[0]))
-
-
-def _from_text(prop: KuraProperty, text: str) -> Scalar:
-    kind = prop.type
-    if kind is FieldType.PASSWORD:
-        return _password(text) if prop.encrypted else text
-    if kind is FieldType.BOOLEAN:
-        if text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        raise _Problem(f"is {shown(text[:40])!r}; expected true or false (Kura would read "
-                       "anything but true as false).")
-    if kind is FieldType.CHAR:
-        if len(text) != 1:
-            raise _Problem(f"holds {len(text)} characters; a Char holds exactly one.")
-        return text
-    if kind is not None and kind.is_integral:
-        if text == "":
-            return ""
-        if not _INTEGRAL.fullmatch(text):
-            raise _Problem(f"is {shown(text[:40])!r}; expected a whole number (digits, an "
-                           "optional sign, no spaces).")
-        return _in_range(kind, int(text))
-    if kind is not None and kind.is_decimal:
-        stripped = text.strip()
-        if stripped == "":
-            return ""
-        if not _DECIMAL.fullmatch(stripped):
-            raise _Problem(f"is {shown(text[:40])!r}; expected a number such as 1.5.")
-        return _finite(kind, float(stripped.rstrip("fFdD")))
-    return text
-
-
-def _in_range(kind: FieldType, number: int) -> int:
-    lo, hi = kind.integral_limits
-    if not lo <= number <= hi:
-        raise _Problem(f"is out of range for a {kind.value}; expected a whole number from {lo} "
-                       f"to {hi}.")
-    return number
-
-
-def _finite(kind: FieldType, number: float) -> float:
-    limit = _FLOAT_MAX if kind is FieldType.FLOAT else 1.7976931348623157e308
-    if not math.isfinite(number) or abs(number) > limit:
-        raise _Problem(f"is too large for a {kind.value}; expected a finite number.")
-    return number
-
-
-def _from_json(prop: KuraProperty) -> object:
-    if prop.array:
-        return [None if v is None else _json_scalar(prop, v) for v in prop.values]
-    value = prop.values[0] if prop.values else None
-    if value is None:
-        return None
-    if prop.type is FieldType.PASSWORD and value == PASSWORD_PLACEHOLDER:
-        raise _Refused(
-            "the file holds Kura's placeholder instead of the password (Kura's REST API never "
-            "returns passwords), so no password was given; the stored password is kept (none "
-            "for a new instance). Type the password in Moorings, or import a snapshot "
-            "downloaded from Kura's web UI, which holds it.")
-    return _json_scalar(prop, value)
-
-
-def _json_scalar(prop: KuraProperty, value: object) -> Scalar:
-    kind = prop.type
-    assert kind is not None
-    if kind is FieldType.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        raise _Problem("is not true or false; a BOOLEAN value is a JSON true or false.")
-    if kind in (FieldType.STRING, FieldType.PASSWORD):
-        if isinstance(value, str):
-            return value
-        raise _Problem(f"is not text; a {kind.name} value is a JSON string.")
-    if kind is FieldType.CHAR:
-        if isinstance(value, str) and len(value) == 1:
-            return value
-        raise _Problem("is not one character; a CHAR value is a JSON string of one character.")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Problem(f"is not a number; a {kind.name} value is a JSON number.")
-    if kind.is_integral:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise _Problem(f"is {value!r}, not a whole number; Kura would cut it to "
-                               f"{int(value)} without a word. Expected a whole number.")
-            value = int(value)
-        return _in_range(kind, value)
-    return _finite(kind, float(value))
-
-
-def _password(text: str) -> str:
-    """The password an ``encrypted="true"`` value holds: Base64 of the plaintext in every
-    plaintext export (kura-remote.md §1.7); anything else is refused, never stored."""
-    try:
-        raw = base64.b64decode(text.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        raise _Refused("the value is marked encrypted but is not Base64, the form of a "
-                       "password in Kura's exports; the stored password is kept (none for a new "
-                       "instance). Type the password in Moorings, or download the snapshot "
-                       "from Kura's web UI again.") from None
-    try:
-        plain = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        plain = None
-    if plain is None or _looks_encrypted(plain) or any(
-            ord(c) < 0x20 and c not in "\t" for c in plain):
-        raise _Refused(
-            "the value is Kura's encrypted form (from a snapshot file on a gateway's disk), "
-            "which only that gateway can decrypt; the stored password is kept (none for a new "
-            "instance). Download the snapshot from Kura's web UI (Device, Snapshots, Download), "
-            "which holds the password readably, or type the password in Moorings.")
-    return plain
-
-
-# Kura's CryptoService writes ciphertext as Base64(12-byte IV) "-" Base64(AES-GCM output).
-_CIPHERTEXT = re.compile(r"[A-Za-z0-9+/]{16}-[A-Za-z0-9+/]{22,}={0,2}")
-
-
-def _looks_encrypted(text: str) -> bool:
-    if not _CIPHERTEXT.fullmatch(text):
-        return False
-    iv, _, body = text.partition("-")
-    try:
-        return len(base64.b64decode(iv + "=" * (-len(iv) % 4))) == 12 and \
-            len(base64.b64decode(body, validate=True)) >= 16
-    except (binascii.Error, ValueError):
-        return False
 
 
 # -- the preview of an import ----------------------------------------------------------------

@@ -18,6 +18,8 @@ import urllib3.exceptions
 from app.engine.ssh import SshFailure, SshTimeout
 from app.redact import mask_credentials
 
+DOCKER_HUB = "docker.io"
+
 
 class ErrorKind(str, Enum):
     """What went wrong, in words a retry policy or a status badge can use."""
@@ -36,8 +38,7 @@ class ErrorKind(str, Enum):
 
 KINDS = frozenset(ErrorKind)
 
-_MAX_DETAIL = 160
-DOCKER_HUB = "docker.io"
+MAX_DETAIL = 160
 
 
 class EngineError(Exception):
@@ -54,7 +55,7 @@ class EngineError(Exception):
 
 
 @dataclass(frozen=True)
-class _Context:
+class ActionContext:
     action: str
     registry: str | None
     reference: str | None
@@ -75,6 +76,37 @@ class _Context:
     @property
     def engine_at(self) -> str:
         return f"the Docker engine at {self.engine}" if self.engine else "the Docker engine"
+
+
+def unjson(text: str) -> str:
+    """The message inside a JSON error body, or the text itself."""
+    stripped = text.strip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return stripped
+        if isinstance(data, dict):
+            detail = data.get("errorDetail")
+            for value in (
+                data.get("message"),
+                data.get("error"),
+                detail.get("message") if isinstance(detail, dict) else None,
+            ):
+                if isinstance(value, str) and value:
+                    return value.strip()
+    return stripped
+
+
+def short_detail(text: str) -> str:
+    """One line, no JSON, long ids cut to 12 characters, at most ~160 characters."""
+    text = unjson(text)
+    text = re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1", text)
+    text = " ".join(text.split())
+    text = re.sub(r":\s*unknown$", "", text)  # runc's error class, meaningless to a person
+    if len(text) > MAX_DETAIL:
+        text = text[: MAX_DETAIL - 1].rstrip() + "…"
+    return text.rstrip(" .")
 
 
 def registry_of(reference: str) -> str:
@@ -132,7 +164,7 @@ def _engine_error(
 ) -> EngineError:
     if registry is None and reference:
         registry = registry_of(reference)
-    ctx = _Context(action, registry, reference, engine or _engine_from(exc))
+    ctx = ActionContext(action, registry, reference, engine or _engine_from(exc))
     chain = _chain(exc)
     answer = next((e for e in chain if isinstance(e, docker.errors.APIError)), None)
     if answer is not None:
@@ -153,7 +185,7 @@ def _engine_error(
 # --- what the engine said ----------------------------------------------------------------
 
 
-def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineError | None:
+def _from_engine_text(text: str, ctx: ActionContext, status: int | None) -> EngineError | None:
     low = text.lower()
     m: re.Match[str] | None
     if "unable to apply caps" in low:
@@ -226,7 +258,7 @@ def _from_engine_text(text: str, ctx: _Context, status: int | None) -> EngineErr
 
 
 def _from_registry_text(
-    text: str, low: str, ctx: _Context, status: int | None
+    text: str, low: str, ctx: ActionContext, status: int | None
 ) -> EngineError | None:
     if "no basic auth credentials" in low:
         return EngineError(
@@ -267,7 +299,7 @@ def _from_registry_text(
             f"the registry has {ctx.no_image}; check Image name and Image tag", ErrorKind.NOT_FOUND
         )
     if "invalid reference format" in low or "invalid tag format" in low:
-        detail = _short(text.split(":", 1)[1] if ":" in text else text)
+        detail = short_detail(text.split(":", 1)[1] if ":" in text else text)
         return EngineError(
             f"{ctx.image} is not a valid image reference ({detail or 'invalid format'}); "
             "check Image name and Image tag",
@@ -276,7 +308,7 @@ def _from_registry_text(
     m = re.search(r"x509: [^\n]*|tls: [^\n]*|server gave http response to https client", text, re.I)
     if m:
         return EngineError(
-            f"the secure connection to {ctx.at_registry} failed ({_short(m.group(0))}); "
+            f"the secure connection to {ctx.at_registry} failed ({short_detail(m.group(0))}); "
             "check the registry's certificate, or use it over plain HTTP as an insecure "
             "registry",
             ErrorKind.TLS,
@@ -345,13 +377,16 @@ def _host_in_url(text: str) -> str | None:
 # --- what happened on our side of the engine socket ----------------------------------------
 
 
-def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError | None:
+def _from_client_side(chain: list[BaseException], ctx: ActionContext) -> EngineError | None:
     def has(*types: type[BaseException]) -> BaseException | None:
         return next((e for e in chain if isinstance(e, types)), None)
 
     ssh_error = has(SshFailure, SshTimeout)
     if ssh_error is not None:
-        return _from_ssh(ssh_error, ctx)
+        # (ssh's sentences live beside ssh, and build on this module's error type.)
+        from app.engine.ssh_errors import from_ssh
+
+        return from_ssh(ssh_error, ctx)
     engine = ctx.engine_at
     if has(docker.errors.TLSParameterError):
         return EngineError(
@@ -430,129 +465,14 @@ def _from_client_side(chain: list[BaseException], ctx: _Context) -> EngineError 
         )
     if has(requests.exceptions.ConnectionError, urllib3.exceptions.NewConnectionError):
         return EngineError(
-            f"{engine} is not reachable ({_short(_root_text(chain))}); check that it is "
+            f"{engine} is not reachable ({short_detail(_root_text(chain))}); check that it is "
             "running and Docker Host URL",
             ErrorKind.UNREACHABLE,
         )
     return None
 
 
-def _from_ssh(exc: BaseException, ctx: _Context) -> EngineError:
-    """What the ssh client (or the command it ran on the gateway) said, as a sentence."""
-    if isinstance(exc, SshTimeout):
-        url = exc.host.url
-        seconds = f"{exc.seconds:g} s" if exc.seconds is not None else "the allowed time"
-        if exc.logged_in:
-            return EngineError(
-                f"{ctx.action} got no answer from the Docker engine behind {url} within "
-                f"{seconds}; the ssh login worked, so check the engine on the gateway",
-                ErrorKind.DEADLINE,
-            )
-        return EngineError(
-            f"{url} did not complete the SSH login within {seconds}; check the SSH server on "
-            "the gateway",
-            ErrorKind.UNREACHABLE,
-        )
-    assert isinstance(exc, SshFailure)
-    host, options = exc.host, exc.options
-    url, port = host.url, host.port or 22
-    user = host.user or "this user"
-    text = "\n".join(exc.lines)
-    low = text.lower()
-    last = _short(exc.lines[-1]) if exc.lines else ""
-
-    def unreachable(sentence: str) -> EngineError:
-        return EngineError(sentence, ErrorKind.UNREACHABLE)
-
-    if exc.no_client:
-        return unreachable(
-            f"there is no ssh program on this computer to reach {url}; install the OpenSSH "
-            "client"
-        )
-    if exc.ended_by_moorings:
-        return unreachable(f"{ctx.action} was cut short: Moorings closed its ssh connection to "
-                           f"{url} (closing or stopping)")
-    if exc.login_timed_out:
-        return unreachable(
-            f"{url} answered as an SSH server but did not complete the SSH login within "
-            f"{options.login_timeout_s} s; check the SSH server on the gateway"
-        )
-    if "during banner exchange" in low:
-        return unreachable(
-            f"{url} accepted the connection but did not answer as an SSH server within "
-            f"{options.connect_timeout_s} s; check that port {port} in Docker Host URL is the "
-            "gateway's SSH port"
-        )
-    if "could not resolve hostname" in low or "name or service not known" in low:
-        return unreachable(f"the host name {host.host} in {url} cannot be resolved; check "
-                           "Docker Host URL")
-    if "connection refused" in low and "kex_exchange_identification" not in low:
-        return unreachable(
-            f"{url} refused the connection: no SSH server listens on {host.host} port {port}; "
-            "check Docker Host URL and that the SSH server runs on the gateway"
-        )
-    if "no route to host" in low or "network is unreachable" in low:
-        return unreachable(f"there is no route to {host.host} ({url}); check the network and "
-                           "Docker Host URL")
-    if "kex_exchange_identification" in low or "banner line contains invalid" in low:
-        return unreachable(
-            f"{url} accepted the connection and then closed it without answering as an SSH "
-            f"server; check that port {port} in Docker Host URL is the gateway's SSH port"
-        )
-    if "connection timed out" in low or "operation timed out" in low:
-        return unreachable(
-            f"{url} did not accept the connection within {options.connect_timeout_s} s; check "
-            "Docker Host URL and the network (a firewall may drop it)"
-        )
-    if "host key verification failed" in low or "remote host identification has changed" in low:
-        return unreachable(
-            f"ssh does not trust the host key of {host.host} (unknown or changed), so it did "
-            f"not log in to {url}; run `{host.login}` once in a terminal to check and accept "
-            "the key"
-        )
-    if "permission denied" in low and exc.code == 255:
-        m = re.search(r"permission denied \(([^)]*)\)", low)
-        accepts = f"; it accepts {m.group(1).replace(',', ', ')}" if m else ""
-        return unreachable(
-            f"{url} refused the login of {user} (permission denied{accepts}); check the user in "
-            "Docker Host URL and that this user's key is in the gateway's authorized_keys or in "
-            "the ssh agent"
-        )
-    if re.search(r"timeout, server \S+ not responding", low):
-        alive = f" for {options.alive_s} s" if options.alive_s else ""
-        return unreachable(
-            f"{url} stopped answering (no reply to ssh keepalives{alive}); check the network "
-            "and the gateway"
-        )
-    if exc.code == 127 or "command not found" in low or re.search(r"docker: .*not found", low):
-        return unreachable(
-            f"{url} has no docker command for {user}: the gateway needs the docker CLI on that "
-            "user's PATH for ssh://"
-        )
-    if exc.code not in (None, 255):  # ssh logged in; docker system dial-stdio failed there
-        if "permission denied" in low:
-            return unreachable(
-                f"{user} on {host.host} may not use the Docker engine (permission denied on its "
-                f"socket); add {user} to the docker group on the gateway"
-            )
-        if ("no such file or directory" in low or "connection refused" in low
-                or "is the docker daemon running" in low):
-            return unreachable(
-                f"the Docker engine on {host.host} is not running (the ssh login to {url} "
-                "worked, but the engine's socket does not answer); start the engine on the "
-                "gateway"
-            )
-        return unreachable(
-            f"the ssh login to {url} worked, but `docker system dial-stdio` failed there "
-            f"({last or f'exit code {exc.code}'})"
-        )
-    if "connection reset" in low or "broken pipe" in low or "connection closed" in low:
-        return unreachable(f"the SSH connection to {url} broke during {ctx.action} ({last}); "
-                           "check the network and the gateway")
-    return unreachable(f"ssh to {url} failed during {ctx.action}: {last or 'no reason given'}")
-
-
-def _from_client_text(text: str, ctx: _Context) -> EngineError | None:
+def _from_client_text(text: str, ctx: ActionContext) -> EngineError | None:
     """The same cases, when only a message is left (a DockerException built from a string)."""
     low = text.lower()
     if "error while fetching server api version" not in low and "connection aborted" not in low:
@@ -649,49 +569,18 @@ def _explanation(exc: docker.errors.APIError) -> str:
         response = exc.response
         reason = getattr(response, "reason", None) if response is not None else None
         return f"HTTP {exc.status_code} {reason or ''}".strip() if exc.status_code else ""
-    return _unjson(str(text))
+    return unjson(str(text))
 
 
 def _plain_text(exc: BaseException) -> str:
     if isinstance(exc, docker.errors.APIError):
         return _explanation(exc)
     text = str(exc) or type(exc).__name__
-    return _unjson(text)
+    return unjson(text)
 
 
-def _unjson(text: str) -> str:
-    """The message inside a JSON error body, or the text itself."""
-    stripped = text.strip()
-    if stripped.startswith("{"):
-        try:
-            data = json.loads(stripped)
-        except ValueError:
-            return stripped
-        if isinstance(data, dict):
-            detail = data.get("errorDetail")
-            for value in (
-                data.get("message"),
-                data.get("error"),
-                detail.get("message") if isinstance(detail, dict) else None,
-            ):
-                if isinstance(value, str) and value:
-                    return value.strip()
-    return stripped
-
-
-def _short(text: str) -> str:
-    """One line, no JSON, long ids cut to 12 characters, at most ~160 characters."""
-    text = _unjson(text)
-    text = re.sub(r"\b([0-9a-f]{12})[0-9a-f]{52}\b", r"\1", text)
-    text = " ".join(text.split())
-    text = re.sub(r":\s*unknown$", "", text)  # runc's error class, meaningless to a person
-    if len(text) > _MAX_DETAIL:
-        text = text[: _MAX_DETAIL - 1].rstrip() + "…"
-    return text.rstrip(" .")
-
-
-def _fallback(text: str, ctx: _Context) -> EngineError:
-    detail = _short(text)
+def _fallback(text: str, ctx: ActionContext) -> EngineError:
+    detail = short_detail(text)
     if not detail:
         return EngineError(f"{ctx.action} failed", ErrorKind.ENGINE)
     return EngineError(f"{ctx.action} failed: {detail}", ErrorKind.ENGINE)

@@ -194,8 +194,10 @@ class _Child:
         self._ending = False
         self.login_timed_out = False
         ours, theirs = socket.socketpair()
-        # A file, not a pipe: nobody has to drain it while the connection lives.
+        # A file, not a pipe: nobody has to drain it while the connection lives. Once the
+        # child is reaped its words are kept in memory and the file is closed.
         self._stderr = tempfile.TemporaryFile(prefix="moorings-ssh-")  # noqa: SIM115
+        self._stderr_kept: bytes | None = None
         env = dict(os.environ)
         for name in ("LD_LIBRARY_PATH", "SSL_CERT_FILE"):  # as docker-py does
             env.pop(name, None)
@@ -223,6 +225,8 @@ class _Child:
         return self.proc.pid
 
     def stderr_text(self, limit: int = _STDERR_MAX) -> str:
+        if self._stderr_kept is not None:
+            return self._stderr_kept[:limit].decode("utf-8", "replace")
         try:
             data = os.pread(self._stderr.fileno(), limit, 0)
         except (OSError, ValueError):
@@ -283,6 +287,11 @@ class _Child:
                 with contextlib.suppress(subprocess.TimeoutExpired):
                     self.proc.wait(_TERM_WAIT_S)
         _registry.discard(self)
+        if self.proc.poll() is not None:
+            # It says nothing more: keep what it said (failure() reads it) and close the file.
+            with contextlib.suppress(OSError, ValueError):
+                self._stderr_kept = os.pread(self._stderr.fileno(), _STDERR_MAX, 0)
+            self._stderr.close()
 
 
 class SshSocket(socket.socket):

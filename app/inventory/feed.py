@@ -5,29 +5,40 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
-import re
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from app.engine.errors import EngineError, ErrorKind, engine_error, is_unreachable
+from app.engine.errors import EngineError, engine_error, is_unreachable
 from app.engine.gateway import Engine
 from app.engine.times import parse_rfc3339
+from app.inventory.actions import action_engine, container_action, settle
+from app.inventory.event_rows import expectation, row_after_event, row_from_create
+from app.inventory.events import (
+    FeedState,
+    ImagesChanged,
+    InventoryEvent,
+    InventoryListener,
+    RowAdded,
+    RowChanged,
+    RowRemoved,
+)
+from app.inventory.images import ImageList
 from app.inventory.rows import (
     ContainerRow,
     ImageRow,
     changed_fields,
-    image_rows,
-    ownership,
     row_from_listing,
-    split_image,
 )
 from app.orchestrator.events import ConnectionChanged, ContainerEvent, Event
 from app.orchestrator.service import Orchestrator
+
+__all__ = ["FeedState", "ImagesChanged", "Inventory", "InventoryEvent", "InventoryListener",
+           "RowAdded", "RowChanged", "RowRemoved"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -53,53 +64,11 @@ FILL_IN_CHUNK = 100
 # The row changes at once from the event; its fill-in listing waits this long so that one
 # request covers the burst of events that usually follows (create, start; die, destroy).
 FILL_IN_DELAY_S = 0.2
-# No event names images: creating and destroying containers marks them for a new listing,
-# made once the burst has gone quiet for this long (at most IMAGES_MAX_DELAY_S after the first).
-IMAGES_QUIET_S = 0.3
-IMAGES_MAX_DELAY_S = 2.0
 
 # Container actions that change what a row shows; others (exec_*, attach, resize, top,
 # archive, commit...) fire often (a health check runs an exec every interval) and change none.
 _RELEVANT = frozenset({"create", "start", "restart", "die", "stop", "kill", "oom", "pause",
                        "unpause", "destroy", "rename", "health_status", "update"})
-
-
-# ---------------------------------------------------------------- events the feed publishes
-
-@dataclass(frozen=True)
-class RowAdded:
-    row: ContainerRow
-
-
-@dataclass(frozen=True)
-class RowChanged:
-    row: ContainerRow
-    fields: frozenset[str]
-
-
-@dataclass(frozen=True)
-class RowRemoved:
-    id: str
-
-
-@dataclass(frozen=True)
-class ImagesChanged:
-    rows: tuple[ImageRow, ...]
-
-
-@dataclass(frozen=True)
-class FeedState:
-    """How far to trust the rows: ``live`` (current), ``reconnecting`` (a full listing is under
-    way), ``stale`` (the engine went away at ``since``: rows are what it last said), ``error``
-    (no listing ever succeeded: there are no rows to show, ``reason`` says why)."""
-
-    state: str
-    since: float | None
-    reason: str
-
-
-InventoryEvent = RowAdded | RowChanged | RowRemoved | ImagesChanged | FeedState
-InventoryListener = Callable[[InventoryEvent], None]
 
 
 # ---------------------------------------------------------------- worker queue items
@@ -115,42 +84,6 @@ class _Stop:
 
 
 _Item = ContainerEvent | ConnectionChanged | _Task | _Stop
-
-
-_HEALTH_SHOWN = {"healthy": "healthy", "unhealthy": "unhealthy", "starting": "health: starting"}
-_SUFFIX = re.compile(r"\s*\((?:healthy|unhealthy|health: starting|Paused)\)\s*$")
-
-
-def _with_suffix(status: str, suffix: str | None) -> str:
-    """``Up 5 minutes (healthy)`` with its bracketed ending replaced by ``(suffix)``."""
-    base = _SUFFIX.sub("", status)
-    return f"{base} ({suffix})" if suffix else base
-
-
-def _state_in(*states: str) -> Callable[[ContainerRow], bool]:
-    return lambda row: row.state in states
-
-
-def _settle(future: Future[None], exc: BaseException | None = None) -> None:
-    """Settle ``future`` unless it already is (stop() fails what is pending, from its thread,
-    while a worker may be finishing the same request)."""
-    if future.done():
-        return
-    try:
-        if exc is None:
-            future.set_result(None)
-        else:
-            future.set_exception(exc)
-    except InvalidStateError:
-        pass  # settled meanwhile: that answer stands
-
-
-def _chain(source: Future[Any], target: Future[None]) -> None:
-    """Settle ``target`` when ``source`` settles (the orchestrator's result is not ours)."""
-    def done(f: Future[Any]) -> None:
-        exc = f.exception() if not f.cancelled() else EngineError("the request was cancelled")
-        _settle(target, exc)
-    source.add_done_callback(done)
 
 
 class Inventory:
@@ -195,12 +128,7 @@ class Inventory:
         # What the last event said each container's listing must show, and until when.
         self._expect: dict[str, tuple[Callable[[ContainerRow], bool], float]] = {}
         self._refill: dict[str, float] = {}
-        self._images_dirty = False
-        self._images_due: float | None = None  # when to list the images again
-        self._images_first_dirty = 0.0
-        self._users_dirty = False  # which containers use which image may have changed
-        self._raw_images: list[Mapping[str, Any]] = []
-        self._image_of: dict[str, str] = {}
+        self._image_list = ImageList()
 
     # ------------------------------------------------------------------ public, any thread
     def add_listener(self, fn: InventoryListener) -> None:
@@ -252,7 +180,7 @@ class Inventory:
         with self._pending_lock:
             pending = list(self._pending)
         for f in pending:
-            _settle(f, EngineError("the inventory has stopped"))
+            settle(f, EngineError("the inventory has stopped"))
 
     def refresh(self) -> Future[None]:
         """A full listing now (containers and images); the future fails with a sentence."""
@@ -305,56 +233,23 @@ class Inventory:
             try:
                 fn(future)
             except BaseException as exc:  # noqa: BLE001 - it goes back to the caller's future
-                _settle(future, exc)
+                settle(future, exc)
         try:
             self._actions.submit(run)
         except RuntimeError:  # shut down between the check and the submit
-            _settle(future, EngineError("the inventory has stopped"))
-
-    def _action_client(self) -> Engine:
-        conn = self._orch.connection()
-        if not conn.connected:
-            raise EngineError(f"the engine is not connected: {conn.reason or 'not yet'}")
-        return Engine.open(self._orch.target(), timeout=LISTING_TIMEOUT_S)
+            settle(future, EngineError("the inventory has stopped"))
 
     def _container_action(self, cid: str, verb: str) -> Future[None]:
         future = self._new_future()
         if not future.done():
-            self._submit_action(lambda f: self._do_container_action(cid, verb, f), future)
+            self._submit_action(lambda f: container_action(self._orch, cid, verb, f), future)
         return future
 
-    def _do_container_action(self, cid: str, verb: str, future: Future[None]) -> None:
-        """On the action thread: an instance's container goes through the orchestrator, so that
-        a person's stop is remembered and Moorings does not fight it; others go to the engine."""
-        engine = self._action_client()
-        try:
-            info = engine.inspect(cid)
-            name = str(info.get("Name") or cid[:12]).lstrip("/")
-            labels = (info.get("Config") or {}).get("Labels") or {}
-            _, instance = ownership(labels, self._orch.store_id)
-            if instance is not None:
-                if verb == "remove":
-                    raise EngineError(
-                        f"the container {name} belongs to the instance {instance}; disable or "
-                        "delete the instance to remove it", ErrorKind.CONFLICT)
-                calls = {"stop": self._orch.stop_container, "start": self._orch.start_container,
-                         "restart": self._orch.restart_container}
-                _chain(calls[verb](instance), future)
-                return
-            full_id = str(info.get("Id") or cid)
-            verbs: dict[str, Callable[..., None]] = {
-                "start": engine.start, "stop": engine.stop, "restart": engine.restart,
-                "remove": engine.remove}
-            verbs[verb](full_id, name=name)
-            _settle(future)
-        finally:
-            engine.close()
-
     def _do_remove_image(self, ref: str, future: Future[None]) -> None:
-        engine = self._action_client()
+        engine = action_engine(self._orch)
         try:
             engine.remove_image(ref)
-            _settle(future)
+            settle(future)
         finally:
             engine.close()
             # No container event tells the feed about an image: list the images again.
@@ -424,7 +319,7 @@ class Inventory:
         timeout: float | None = None
         if self._connected:
             due = [t for t in (self._next_heal, min(self._refill.values(), default=None),
-                               self._images_due, self._flush_due) if t is not None]
+                               self._image_list.due, self._flush_due) if t is not None]
             if self._lazy:
                 timeout = 0.0
             elif due:
@@ -445,7 +340,7 @@ class Inventory:
                 del self._refill[cid]
                 self._touched[cid] = None
             self._flush()
-        elif self._images_due is not None and now >= self._images_due:
+        elif self._image_list.due is not None and now >= self._image_list.due:
             self._refresh_images()
         elif self._lazy:
             self._inspect_started(self._lazy.popleft())
@@ -461,12 +356,12 @@ class Inventory:
             task.fn()
         except BaseException as exc:  # every failure goes back to the caller's future
             if future is not None:
-                _settle(future, exc)
+                settle(future, exc)
             elif not isinstance(exc, EngineError):
                 log.exception("inventory task failed")
             return
         if future is not None:
-            _settle(future)
+            settle(future)
 
     def _client(self) -> Engine:
         if not self._connected:
@@ -509,7 +404,7 @@ class Inventory:
         self._lazy.clear()
         self._refill.clear()
         self._expect.clear()
-        self._images_due = None  # the listing after the reconnection covers the images
+        self._image_list.due = None  # the listing after the reconnection covers the images
         reason = conn.reason or "the engine is not connected"
         if self._loaded:
             # The rows stay: they are what the engine last said, marked as such.
@@ -551,9 +446,7 @@ class Inventory:
         for cid in gone:
             self._remove_row(cid)
         self._touched.clear()
-        self._raw_images = list(images)
-        self._images_dirty = False
-        self._images_due = None
+        self._image_list.listed(images)
         self._publish_images()
         first = not self._loaded
         self._loaded = True
@@ -573,10 +466,7 @@ class Inventory:
         with self._lock:
             old = self._rows.get(cid)
         new = row_from_listing(item, self._orch.store_id, previous=old)
-        image_id = str(item.get("ImageID") or "")
-        if self._image_of.get(cid) != image_id:
-            self._image_of[cid] = image_id
-            self._users_dirty = True
+        self._image_list.uses(cid, str(item.get("ImageID") or ""))
         expected = self._expect.get(cid)
         if expected is not None and old is not None:
             agrees, until = expected
@@ -597,7 +487,7 @@ class Inventory:
         with self._lock:
             self._rows[new.id] = new
         if old is None or old.name != new.name:
-            self._users_dirty = True
+            self._image_list.users_dirty = True
         if old is None:
             self._emit(RowAdded(new))
             return
@@ -610,8 +500,7 @@ class Inventory:
     def _remove_row(self, cid: str) -> None:
         with self._lock:
             old = self._rows.pop(cid, None)
-        if self._image_of.pop(cid, None) is not None:
-            self._users_dirty = True
+        self._image_list.forget(cid)
         self._expect.pop(cid, None)
         self._refill.pop(cid, None)
         if old is not None:
@@ -637,66 +526,17 @@ class Inventory:
         if ev.time < self._synced_at - REPLAY_MARGIN_S:
             return  # replayed, and older than the last listing: only the fill-in may change it
         old = self.row(cid)
-        self._expect_after(ev, action, detail)
+        agrees = expectation(action, detail)
+        if agrees is not None:
+            self._expect[cid] = (agrees, time.monotonic() + EXPECT_WINDOW_S)
         if action == "create":
             self._mark_images_dirty()  # `docker run` may have pulled a new image
             if old is None:
-                self._put_row(None, self._row_from_create(ev))
+                self._put_row(None, row_from_create(ev, self._orch.store_id))
             return
         if old is None:
             return  # not seen yet: the fill-in listing adds it whole
-        new = old
-        # The status line changes with the state, in the engine's own words, so that the two
-        # never disagree on screen before the fill-in listing brings the engine's line.
-        if action == "start":
-            new = replace(old, state="running", started=ev.time, exit_code=None,
-                          health="starting" if old.health else None,
-                          status_text="Up Less than a second" + (
-                              " (health: starting)" if old.health else ""))
-        elif action == "die":
-            code = ev.attributes.get("exitCode", "")
-            exit_code = int(code) if code.lstrip("-").isdigit() else None
-            shown = f" ({exit_code})" if exit_code is not None else ""
-            new = replace(old, state="exited", health=None, exit_code=exit_code,
-                          status_text=f"Exited{shown} Less than a second ago")
-        elif action == "pause":
-            new = replace(old, state="paused", status_text=_with_suffix(old.status_text,
-                                                                          "Paused"))
-        elif action == "unpause":
-            new = replace(old, state="running", status_text=_with_suffix(
-                old.status_text, _HEALTH_SHOWN.get(old.health or "")))
-        elif action == "health_status" and detail in _HEALTH_SHOWN:
-            new = replace(old, health=detail, status_text=_with_suffix(
-                old.status_text, _HEALTH_SHOWN[detail]))
-        elif action == "rename" and ev.attributes.get("name"):
-            new = replace(old, name=ev.attributes["name"].lstrip("/"))
-        self._put_row(old, new)
-
-    def _expect_after(self, ev: ContainerEvent, action: str, detail: str) -> None:
-        """What the listing must show once it has caught up with this event."""
-        agrees: Callable[[ContainerRow], bool] | None = None
-        if action == "create":
-            agrees = _state_in("created")
-        elif action in ("start", "unpause", "restart"):
-            agrees = _state_in("running", "restarting")
-        elif action == "die":
-            agrees = _state_in("exited", "dead", "restarting", "removing")
-        elif action == "pause":
-            agrees = _state_in("paused")
-        elif action == "health_status" and detail:
-            agrees = lambda r: r.health == detail or r.state != "running"  # noqa: E731
-        # stop, kill, rename...: nothing to wait for; an earlier expectation still holds.
-        if agrees is not None:
-            self._expect[ev.container_id] = (agrees, time.monotonic() + EXPECT_WINDOW_S)
-
-    def _row_from_create(self, ev: ContainerEvent) -> ContainerRow:
-        # The event's attributes are the container's labels plus name and image.
-        image, tag = split_image(ev.attributes.get("image", ""))
-        managed, instance = ownership(ev.attributes, self._orch.store_id)
-        return ContainerRow(id=ev.container_id, name=ev.name or ev.container_id[:12],
-                            image=image, tag=tag, state="created", exit_code=None, health=None,
-                            ports=(), created=float(int(ev.time)), started=None,
-                            instance=instance, managed=managed, status_text="Created")
+        self._put_row(old, row_after_event(old, ev, action, detail))
 
     def _flush(self) -> None:
         """The fill-in listing for the containers the last events touched, then images."""
@@ -721,24 +561,18 @@ class Inventory:
                     self._merge_listing(item)
                 else:
                     self._remove_row(cid)  # gone before we asked: its destroy event is coming
-        if self._users_dirty and not self._images_dirty:
+        if self._image_list.users_dirty and not self._image_list.dirty:
             self._publish_images()
 
     def _mark_images_dirty(self) -> None:
-        now = time.monotonic()
-        if not self._images_dirty:
-            self._images_dirty = True
-            self._images_first_dirty = now
-        self._images_due = min(now + IMAGES_QUIET_S,
-                               self._images_first_dirty + IMAGES_MAX_DELAY_S)
+        self._image_list.mark_dirty(time.monotonic())
 
     def _refresh_images(self) -> None:
-        self._images_dirty = False
-        self._images_due = None
+        self._image_list.taken()
         if not self._connected:
             return
         try:
-            self._raw_images = list(self._client().images())
+            self._image_list.listed(self._client().images())
         except EngineError as exc:
             if is_unreachable(exc):  # the engine went away: marked stale
                 self._listing_failed(exc, "listing the images")
@@ -747,15 +581,10 @@ class Inventory:
         self._publish_images()
 
     def _publish_images(self) -> None:
-        self._users_dirty = False
-        users: dict[str, list[str]] = {}
         with self._lock:
-            for cid, row in self._rows.items():
-                iid = self._image_of.get(cid)
-                if iid:
-                    users.setdefault(iid, []).append(row.name)
+            names = [(cid, row.name) for cid, row in self._rows.items()]
             old = self._images
-        new = image_rows(self._raw_images, users)
+        new = self._image_list.rows(names)
         if new == old:
             return
         with self._lock:

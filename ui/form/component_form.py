@@ -2,7 +2,8 @@
 
 Nothing here knows a field id: the editor comes from the AD's type and hints, what the field
 means (the privileged confirmation) from its ``role``, and the checks are the core's
-:func:`app.config.model.validate`, run ~200 ms after the person stops typing.
+:func:`app.config.model.validate`, run ~200 ms after the person stops typing. The form keeps
+the last verdict: Apply asks for it again only if something changed since.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from app.config.model import Scalar, default_values
 from app.config.model import validate as validate_values
 from app.errors import FieldError
 from app.metatype import ComponentDescriptor, FieldDescriptor, FieldType
-from ui.form.editors import TOUCH_MIN, FieldEditor, create_editor
+from ui.form.editors import FieldEditor, create_editor
 from ui.keyboard import keyboard_rect
+from ui.style import BAD, MUTED, TOUCH_MIN, repolish
 
 DEBOUNCE_MS = 200
 CONTENT_MAX_WIDTH = 900
@@ -66,13 +68,6 @@ def default_text(desc: FieldDescriptor) -> str:
     return f"Default: {text}"
 
 
-def _repolish(widget: QWidget) -> None:
-    style = widget.style()
-    style.unpolish(widget)
-    style.polish(widget)
-    widget.update()
-
-
 class ComponentForm(QWidget):
     """Edits one component's values; one editor per AD, in the descriptor's order."""
 
@@ -96,6 +91,9 @@ class ComponentForm(QWidget):
         self._stored: dict[str, Scalar] = {}
         self._baseline: dict[str, object] = {}
         self._valid: bool | None = None
+        # The last check: (instance name, values, errors). Checking is the core's whole
+        # validation: once per pause in typing, not again at Apply for the same values.
+        self._checked: tuple[str | None, dict[str, object], list[FieldError]] | None = None
         self._pending_view: QWidget | None = None  # focused by a press; scrolled on release
 
         self._timer = QTimer(self)
@@ -262,15 +260,29 @@ class ComponentForm(QWidget):
     def validate(self) -> list[FieldError]:
         """Check the entered values with the core; show each error at its field."""
         self._timer.stop()
-        result = validate_values(self._component, self.values(), self._instance_name)
-        self._display(result.errors)
-        self._set_valid(not result.errors)
-        return list(result.errors)
+        errors = self._check()
+        self._display(errors)
+        self._set_valid(not errors)
+        return list(errors)
 
     def is_valid(self) -> bool:
         """Whether the entered values pass the core's checks now (nothing is shown)."""
-        result = validate_values(self._component, self.values(), self._instance_name)
-        return not result.errors
+        return not self._check()
+
+    def checked_valid(self) -> bool:
+        """Whether the values passed the last check, without checking again (the debounce
+        checks after each pause in typing; :meth:`validate` checks what changed since)."""
+        return bool(self._valid)
+
+    def _check(self) -> list[FieldError]:
+        """The core's verdict on the entered values: the last one while nothing changed."""
+        values = self.values()
+        last = self._checked
+        if last is not None and last[0] == self._instance_name and last[1] == values:
+            return last[2]
+        errors = list(validate_values(self._component, values, self._instance_name).errors)
+        self._checked = (self._instance_name, values, errors)
+        return errors
 
     def show_errors(self, errors: Sequence[FieldError]) -> None:
         """Show errors found elsewhere (e.g. a ConfigError): each at its field, the others
@@ -374,7 +386,7 @@ class ComponentForm(QWidget):
             widget = field.editor.widget
             if bool(widget.property("invalid")) != invalid:
                 widget.setProperty("invalid", invalid)
-                _repolish(widget)
+                repolish(widget)
         self._message.setText("\n".join(elsewhere))
         self._message.setVisible(bool(elsewhere))
 
@@ -488,13 +500,13 @@ def _separator(parent: QWidget) -> QFrame:
 def _paint_error(label: QLabel) -> None:
     """Red text even where no style sheet is loaded (the style sheet says the same)."""
     palette = label.palette()
-    palette.setColor(label.foregroundRole(), "#b00020")
+    palette.setColor(label.foregroundRole(), BAD)
     label.setPalette(palette)
 
 
 def _paint_muted(label: QLabel) -> None:
     palette = label.palette()
-    palette.setColor(label.foregroundRole(), "#4a4f57")
+    palette.setColor(label.foregroundRole(), MUTED)
     label.setPalette(palette)
 
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QSizePolicy, QToolButton, QWidget
 
-TOUCH_MIN = 44
+from ui.style import TOUCH_MIN
 
 _SECRET_HINTS = (
     Qt.InputMethodHint.ImhHiddenText

@@ -15,7 +15,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 
 from app.inventory.rows import ContainerRow, PortInfo
-from ui.inventory import DASH, GREY, clock, short_clock, short_id, state_colour
+from ui.formats import DASH, clock, short_clock, short_id, state_tone
+from ui.style import IDLE, TONES
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -138,9 +139,9 @@ class ContainersModel(QStandardItemModel):
         if col == STATE:
             # A tinted cell in the state's colour, drawn by Qt itself: no Python runs while
             # the table paints, so a busy worker thread holding the GIL cannot stall it.
-            text, tint = _state_brushes(GREY if self._stale else
-                                        state_colour(row.state, row.exit_code, row.health),
-                                        tinted=not self._stale)
+            text, tint = _state_brushes(
+                IDLE if self._stale else TONES[state_tone(row.state, row.exit_code, row.health)],
+                tinted=not self._stale)
             roles[Qt.ItemDataRole.ForegroundRole] = text
             roles[Qt.ItemDataRole.BackgroundRole] = tint
         return roles

@@ -8,8 +8,9 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
 from app.inventory.rows import ImageRow
-from ui.inventory import DASH, clock, human_size, short_clock, short_id
+from ui.formats import DASH, clock, human_size, short_clock, short_id
 from ui.rows_model import RowsTableModel
+from ui.style import IDLE
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -23,6 +24,7 @@ _FIELDS = ("repository", "tag", "id", "size", "created", "used_by")
 _FIELD_COLUMN = {"repository": REPOSITORY, "tag": TAG, "id": ID, "size": SIZE,
                  "created": CREATED, "used_by": USED_BY}
 NONE_TAG = "<none>"
+_MUTED_BRUSH = QBrush(QColor(IDLE))  # an untagged name, an image no container uses
 
 
 def image_key(row: ImageRow) -> tuple[str, str, str]:
@@ -77,9 +79,9 @@ class ImagesModel(RowsTableModel):
             return self._display(row, col)
         if role == Qt.ItemDataRole.ForegroundRole:
             if col == USED_BY and not row.used_by:
-                return QBrush(QColor("#5f6368"))
+                return _MUTED_BRUSH
             if col in (REPOSITORY, TAG) and self._display(row, col) == NONE_TAG:
-                return QBrush(QColor("#5f6368"))
+                return _MUTED_BRUSH
         if role == Qt.ItemDataRole.TextAlignmentRole and col == SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

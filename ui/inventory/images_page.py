@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from concurrent.futures import Future
-from typing import Any
-
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
@@ -19,17 +16,9 @@ from PySide6.QtWidgets import (
 
 from app.inventory.feed import FeedState
 from app.inventory.rows import ImageRow
-from ui.bridge import CoreBridge, error_sentence
+from ui.bridge import CoreBridge, InventoryLike
 from ui.dialogs import ask
-from ui.inventory import human_size
-from ui.inventory.containers_page import (
-    NARROW_WIDTH,
-    GreyableDelegate,
-    PageTop,
-    StatusLine,
-    configure_table,
-    touch_button,
-)
+from ui.formats import human_size
 from ui.inventory.images_model import (
     CREATED,
     ID,
@@ -41,6 +30,16 @@ from ui.inventory.images_model import (
     image_reference,
     image_title,
 )
+from ui.inventory.widgets import (
+    NARROW_WIDTH,
+    GreyableDelegate,
+    PageTop,
+    StatusLine,
+    configure_table,
+    show_stale,
+    touch_button,
+)
+from ui.operations import Operations
 
 NARROW_HIDDEN = (ID, CREATED)
 
@@ -60,13 +59,16 @@ def count_text(rows: tuple[ImageRow, ...], shown: int) -> str:
 
 
 class ImagesPage(QWidget):
-    """Embed with ``ImagesPage(core_bridge)`` (the same bridge as the containers page)."""
+    """``ImagesPage(bridge, inventory)``: the inventory's images arrive through the bridge,
+    removals go to the inventory."""
 
-    def __init__(self, bridge: CoreBridge, parent: QWidget | None = None) -> None:
+    def __init__(self, bridge: CoreBridge, inventory: InventoryLike,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("images-page")
         self.bridge = bridge
-        self.inventory = bridge.inventory
+        self.inventory = inventory
+        self.ops = Operations(bridge)
         self._narrow: bool | None = None
 
         self.model = ImagesModel(self)
@@ -101,9 +103,6 @@ class ImagesPage(QWidget):
         self.error_label.setObjectName("images-error")
         self.error_label.setWordWrap(True)
         self.error_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.error_label.setStyleSheet(
-            "QLabel { color: #b00020; background: #fdecee; border: 2px solid #b00020;"
-            " border-radius: 6px; padding: 16px; font-size: 12pt; font-weight: bold; }")
         self.stack = QStackedWidget()
         self.stack.addWidget(self.table)
         self.stack.addWidget(self.error_label)
@@ -162,10 +161,7 @@ class ImagesPage(QWidget):
         self.status.show_feed(state)
         stale = state is not None and state.state == "stale"
         self.delegate.stale = stale
-        self.table.setProperty("stale", "true" if stale else "false")
-        self.table.style().unpolish(self.table)
-        self.table.style().polish(self.table)
-        self.table.viewport().update()
+        show_stale(self.table, stale)
         if state is not None and state.state == "error":
             self.error_label.setText(state.reason or "The Docker engine reported an error; "
                                      "the list of images is unknown.")
@@ -175,12 +171,9 @@ class ImagesPage(QWidget):
 
     def refresh(self) -> None:
         self.status.show_message("Reading the images from the engine…")
-
-        def done(f: Future[Any]) -> None:
-            exc = f.exception()
-            self.status.show_message(error_sentence(exc) if exc is not None else "",
-                                     error=exc is not None)
-        self.bridge.when_done(self.inventory.refresh(), done)
+        self.ops.run(self.inventory.refresh, owner=self,
+                     on_success=lambda _r: self.status.show_message(""),
+                     on_failure=lambda f: self.status.show_message(f.sentence, error=True))
 
     def _on_images(self, rows: tuple[ImageRow, ...]) -> None:
         gone = self.selected is not None and \
@@ -257,16 +250,7 @@ class ImagesPage(QWidget):
         if not self.confirm(f"Remove {title}?", text, "Remove"):
             return
         self.status.show_message(f"Removing {title}…")
-        try:
-            future = self.inventory.remove_image(image_reference(row))
-        except Exception as exc:  # noqa: BLE001 - a refusal up front is shown like any other
-            self.status.show_message(error_sentence(exc), error=True)
-            return
-
-        def done(f: Future[Any]) -> None:
-            exc = f.exception()
-            if exc is not None:
-                self.status.show_message(error_sentence(exc), error=True)
-            else:
-                self.status.show_message(f"{title} removed.")
-        self.bridge.when_done(future, done)
+        reference = image_reference(row)
+        self.ops.run(lambda: self.inventory.remove_image(reference), owner=self,
+                     on_success=lambda _r: self.status.show_message(f"{title} removed."),
+                     on_failure=lambda f: self.status.show_message(f.sentence, error=True))

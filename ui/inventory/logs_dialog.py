@@ -1,9 +1,12 @@
-"""A container's log, followed live: filter, timestamps, follow, save; the end said plainly."""
+"""A container's log, followed live: filter, timestamps, follow, save; the end said plainly.
+
+The stream's reader thread hands each line to the bridge, which brings it home in order with
+the core's events; saving is a core call the bridge runs off the GUI thread.
+"""
 
 from __future__ import annotations
 
 import re
-import threading
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -11,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QAbstractSlider,
@@ -27,10 +30,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.inventory.logs import format_line
-from ui.bridge import error_sentence
-from ui.form.editors import TOUCH_MIN
+from app.inventory.logs import format_line, save_logs
+from ui.bridge import CoreBridge
 from ui.input_hints import technical
+from ui.operations import Operations, error_sentence
+from ui.style import STDERR, TOUCH_MIN, set_style_property
 
 MAX_LINES = 10_000
 FLUSH_MS = 100  # appends are batched: at most one repaint of the log per 100 ms
@@ -61,19 +65,8 @@ def short_time(stamp: str, *, today: str | None = None) -> str:
     return text
 
 
-class _Sink(QObject):
-    """Lives on the GUI thread: the stream's worker thread only ever emits these signals."""
-
-    line = Signal(str, str, str)
-    ended = Signal(str)
-
-
-class _SaveSink(QObject):
-    done = Signal(str, int, object)  # path, line count, the settled Future
-
-
 class LogsDialog(QDialog):
-    """``LogsDialog(orchestrator, container_id, name)`` opens the log stream at once
+    """``LogsDialog(bridge, orchestrator, container_id, name)`` opens the log stream at once
     (``follow=True``, the last 500 lines); closing the dialog closes the stream.
 
     ``opener`` defaults to ``app.inventory.logs.open_logs``; tests pass a fake.
@@ -81,23 +74,25 @@ class LogsDialog(QDialog):
 
     saved = Signal(str)  # the sentence shown after a save (or its failure)
 
-    def __init__(self, orchestrator: Any, container_id: str, name: str, *,
+    def __init__(self, bridge: CoreBridge, orchestrator: Any, container_id: str, name: str, *,
                  opener: Callable[..., Any] | None = None, tail: int = 500,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("logs-dialog")
         self.setWindowTitle(f"Log of {name}")
         self.setModal(False)
+        self.bridge = bridge
+        self.ops = Operations(bridge)
         self.container_id = container_id
         self.name = name
         self._lines: deque[Line] = deque(maxlen=MAX_LINES)
         self._pending: list[Line] = []
         self._needle = ""
         self._stream: Any = None
-        self._closed = threading.Event()
+        self._closed = False
         self._programmatic_scroll = False
         self._stderr_format = QTextCharFormat()
-        self._stderr_format.setForeground(QColor("#9c2b00"))
+        self._stderr_format.setForeground(QColor(STDERR))
         self._plain_format = QTextCharFormat()
 
         outer = QVBoxLayout(self)
@@ -141,18 +136,11 @@ class LogsDialog(QDialog):
                                           | Qt.TextInteractionFlag.TextSelectableByKeyboard)
         mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
         self.view.setFont(mono)
-        self.view.setStyleSheet(
-            "QPlainTextEdit#logs-view { background: #fbfbfc; color: #1c1f23; }"
-            "QScrollBar:vertical { width: 24px; }"
-            "QScrollBar:horizontal { height: 24px; }"
-            "QScrollBar::handle:horizontal { background: #9aa0a6; border-radius: 6px;"
-            " min-width: 44px; margin: 2px; }")
         outer.addWidget(self.view, 1)
 
         foot = QHBoxLayout()
         self.title_label = QLabel(f"Log of {name}")
         self.title_label.setObjectName("logs-title")
-        self.title_label.setStyleSheet("font-weight: bold;")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         foot.addWidget(self.title_label)
         self.end_label = QLabel("")
@@ -162,7 +150,7 @@ class LogsDialog(QDialog):
         self.end_label.setVisible(False)
         self.count_label = QLabel("")
         self.count_label.setObjectName("logs-count")
-        self.count_label.setStyleSheet("color: #4a4f57;")
+        self.count_label.setProperty("muted", True)
         self.note_label = QLabel("")
         self.note_label.setObjectName("logs-note")
         self.note_label.setWordWrap(True)
@@ -176,11 +164,6 @@ class LogsDialog(QDialog):
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
-        self._sink = _Sink(self)
-        self._sink.line.connect(self._on_line, Qt.ConnectionType.QueuedConnection)
-        self._sink.ended.connect(self._on_end, Qt.ConnectionType.QueuedConnection)
-        self._save_sink = _SaveSink(self)
-        self._save_sink.done.connect(self._on_saved, Qt.ConnectionType.QueuedConnection)
 
         self.filter.textChanged.connect(self._on_filter)
         self.timestamps.toggled.connect(lambda _on: self._rebuild())
@@ -194,9 +177,11 @@ class LogsDialog(QDialog):
             from app.inventory.logs import open_logs
             opener = open_logs
         try:
+            # The reader thread's calls come home through the bridge, in order, while this
+            # dialog is there to show them.
             self._stream = opener(orchestrator, container_id, follow=True, tail=tail,
-                                  on_line=self._line_from_worker,
-                                  on_end=self._end_from_worker)
+                                  on_line=self.ops.homeward(self, self._on_line),
+                                  on_end=self.ops.homeward(self, self._on_end))
         except Exception as exc:  # noqa: BLE001 - shown to the person, never swallowed
             self._on_end(error_sentence(exc))
 
@@ -208,9 +193,6 @@ class LogsDialog(QDialog):
         button.setCheckable(True)
         button.setMinimumHeight(TOUCH_MIN)
         button.setToolTip(tip)
-        button.setStyleSheet(
-            "QPushButton:checked { background: #d6e4f7; border: 2px solid #0b5cad;"
-            " color: #0b3d73; }")
         button.setMinimumWidth(button.fontMetrics().horizontalAdvance(f"✓ {text}") + 40)
 
         def show(checked: bool) -> None:
@@ -231,40 +213,23 @@ class LogsDialog(QDialog):
             self.resize(min(1100, area.width() - 80), min(720, area.height() - 80))
             self.show()
 
-    # -- worker thread side: signals only -------------------------------------------------
-    def _line_from_worker(self, stamp: str, text: str, stream: str) -> None:
-        if self._closed.is_set():
-            return
-        try:
-            self._sink.line.emit(stamp, text, stream)
-        except RuntimeError:  # the dialog is gone: nothing left to show it in
-            self._closed.set()
-
-    def _end_from_worker(self, sentence: str) -> None:
-        if self._closed.is_set():
-            return
-        try:
-            self._sink.ended.emit(sentence)
-        except RuntimeError:
-            self._closed.set()
-
-    # -- GUI thread ----------------------------------------------------------------------
-    @Slot(str, str, str)
+    # -- the stream's lines, on the GUI thread ---------------------------------------------
     def _on_line(self, stamp: str, text: str, stream: str) -> None:
+        if self._closed:
+            return  # (read before the stream was closed)
         self._pending.append((stamp, text.rstrip("\r\n"), stream))
         if not self._flush_timer.isActive():
             self._flush_timer.start()
 
-    @Slot(str)
     def _on_end(self, sentence: str) -> None:
+        if self._closed:
+            return
         self._flush()
         if sentence:
             self.end_label.setText(sentence)
-            self.end_label.setStyleSheet("color: #b00020; font-weight: bold; padding: 4px;"
-                                         " background: #fdecee; border-radius: 4px;")
         else:
             self.end_label.setText("End of the log: the container is not running any more.")
-            self.end_label.setStyleSheet("color: #4a4f57; padding: 4px;")
+        set_style_property(self.end_label, "tone", "bad" if sentence else "")
         self.end_label.setVisible(True)
 
     def _matches(self, line: Line) -> bool:
@@ -363,44 +328,29 @@ class LogsDialog(QDialog):
             self.save_to(Path(path))
 
     def save_to(self, path: Path) -> Future[None]:
-        """Write every kept line to ``path`` on a worker thread (never a file write on the
-        GUI thread); the result is shown under the log and emitted as :attr:`saved`."""
+        """Write every kept line to ``path`` off the GUI thread (through the bridge: never a
+        file write here); the result is shown under the log and emitted as :attr:`saved`."""
         self._flush()
         lines = list(self._lines)
-        future: Future[None] = Future()
-        from app.inventory.logs import save_logs
-
-        def work() -> None:
-            try:
-                save_logs(lines, Path(path))
-            except Exception as exc:  # noqa: BLE001 - reported to the person below
-                future.set_exception(exc)
-            else:
-                future.set_result(None)
-
-        sink = self._save_sink
-        future.add_done_callback(lambda f: sink.done.emit(str(path), len(lines), f))
-        threading.Thread(target=work, name="moorings-save-log", daemon=True).start()
+        future: Future[None] = self.bridge.call(save_logs, lines, Path(path))
+        self.ops.run(future, owner=self,
+                     on_success=lambda _r: self._show_saved(
+                         f"Saved {len(lines)} lines to {path}.", "good"),
+                     on_failure=lambda f: self._show_saved(
+                         f"The log was not saved: {f.sentence}", "bad"))
         return future
 
-    @Slot(str, int, object)
-    def _on_saved(self, path: str, count: int, future: Future[None]) -> None:
-        exc = future.exception()
-        if exc is not None:
-            sentence = f"The log was not saved: {error_sentence(exc)}"
-            self.note_label.setStyleSheet("color: #b00020; font-weight: bold; padding: 4px;")
-        else:
-            sentence = f"Saved {count} lines to {path}."
-            self.note_label.setStyleSheet("color: #1b7f3b; padding: 4px;")
+    def _show_saved(self, sentence: str, tone: str) -> None:
+        set_style_property(self.note_label, "tone", tone)
         self.note_label.setText(sentence)
         self.note_label.setVisible(True)
         self.saved.emit(sentence)
 
     # -- closing -------------------------------------------------------------------------
     def stop_stream(self) -> None:
-        if self._closed.is_set():
+        if self._closed:
             return
-        self._closed.set()
+        self._closed = True
         self._flush_timer.stop()
         stream, self._stream = self._stream, None
         if stream is not None:

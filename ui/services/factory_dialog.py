@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
 
 from app.errors import FieldError
 from app.metatype import ComponentDescriptor
-from ui.form import TOUCH_MIN
-from ui.form.editors import TouchComboBox
+from ui.form.touch_widgets import TouchComboBox
 from ui.input_hints import TECHNICAL
 from ui.keyboard import keyboard_rect
+from ui.style import TOUCH_MIN
 
 NameCheck = Callable[[str, str], list[FieldError]]
 

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from ui.badges import badge_colour, badge_text
 from ui.rows_model import ModelIndex, RowsTableModel
+from ui.services.badges import badge_colour, badge_text
+from ui.style import BAD, GOOD
 
 if TYPE_CHECKING:
     from app.orchestrator.events import ConnectionChanged
@@ -83,7 +84,7 @@ class ServicesModel(RowsTableModel):
                 return "connecting to the engine"
             return f"{conn.host}: " + ("connected" if live else conn.reason)
         if role == Qt.ItemDataRole.ForegroundRole and col == 1:
-            return QBrush(QColor("#1b7f3b" if live else "#b00020"))
+            return QBrush(QColor(GOOD if live else BAD))
         if role == Qt.ItemDataRole.FontRole:
             font = QFont()
             font.setBold(True)

@@ -18,14 +18,11 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine.pull import LayerProgress, PullProgress
-from ui.inventory import human_size, short_id
+from ui.formats import human_size, short_id
+from ui.style import set_style_property
 
 _SCALE = 1000
 _DONE = ("Already exists", "Pull complete", "Download complete", "Verifying Checksum")
-_BAR_STYLE = (
-    "QProgressBar {{ min-height: 22px; max-height: 22px; border: 1px solid #8a9099;"
-    " border-radius: 5px; background: #ffffff; text-align: center; color: #1c1f23; }}"
-    "QProgressBar::chunk {{ background: {chunk}; border-radius: 4px; }}")
 
 
 def bytes_of(current: int, total: int) -> str:
@@ -33,18 +30,15 @@ def bytes_of(current: int, total: int) -> str:
     return f"{human_size(current)} of {human_size(total)}"
 
 
-def _bar(name: str, chunk: str = "#8fb3e8") -> QProgressBar:
+def _bar(name: str) -> QProgressBar:
+    """A bar styled by its name (pull-total, pull-layer-bar) and, for a layer, its ``done``
+    property (see moorings.qss)."""
     bar = QProgressBar()
     bar.setObjectName(name)
     bar.setRange(0, _SCALE)
     bar.setValue(0)
     bar.setTextVisible(True)
-    bar.setStyleSheet(_BAR_STYLE.format(chunk=chunk))
     return bar
-
-
-_CHUNK_BUSY = "#8fb3e8"
-_CHUNK_DONE = "#9fd3ae"
 
 
 class _LayerRow:
@@ -81,9 +75,9 @@ class _LayerRow:
         self.bar.setValue(value)
         self.bar.setFormat(text)
         done = layer.status in _DONE
-        if done != self.done:  # a style sheet is costly: only when the layer finishes
+        if done != self.done:  # restyling costs: only when the layer finishes
             self.done = done
-            self.bar.setStyleSheet(_BAR_STYLE.format(chunk=_CHUNK_DONE if done else _CHUNK_BUSY))
+            set_style_property(self.bar, "done", "true" if done else "false")
         return True
 
     def remove(self, grid: QGridLayout) -> None:
@@ -107,11 +101,7 @@ class PullProgressView(QWidget):
         self.title = QLabel("")
         self.title.setObjectName("pull-title")
         self.title.setWordWrap(True)
-        self.title.setStyleSheet("font-weight: bold;")
-        self.total_bar = _bar("pull-total", chunk="#1f5fbf")
-        self.total_bar.setStyleSheet(self.total_bar.styleSheet().replace(
-            "min-height: 22px; max-height: 22px;", "min-height: 30px; max-height: 30px;")
-            + "QProgressBar { font-weight: bold; }")
+        self.total_bar = _bar("pull-total")
         outer.addWidget(self.title)
         outer.addWidget(self.total_bar)
 
@@ -131,7 +121,6 @@ class PullProgressView(QWidget):
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self._content)
-        self.setStyleSheet("QLabel#pull-layer-id { font-family: monospace; color: #4a4f57; }")
         outer.addWidget(scroll, 1)
         self.scroll_area = scroll
         self.clear()

@@ -2,29 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtGui import QColor
 
 from app.orchestrator.state import InstanceStatus, Phase
-
-# Colour by meaning, readable on a grey panel in sunlight: green good, blue busy,
-# amber waiting, red failed, purple needs a person, grey idle.
-BADGE_COLOURS: dict[Phase, str] = {
-    Phase.RUNNING: "#1b7f3b",
-    Phase.PULLING: "#1f5fbf",
-    Phase.STARTING: "#1f5fbf",
-    Phase.REMOVING: "#1f5fbf",
-    Phase.STOPPING: "#1f5fbf",
-    Phase.RESTARTING: "#b36b00",
-    Phase.RETRY_WAIT: "#b36b00",
-    Phase.WAITING_FOR_ENGINE: "#b36b00",
-    Phase.FAILED: "#b00020",
-    Phase.EXITED: "#b00020",
-    Phase.CONFLICT: "#7b1fa2",
-    Phase.STOPPED_BY_PERSON: "#5f6368",
-    Phase.DISABLED: "#5f6368",
-}
+from ui import style
+from ui.formats import clock
 
 
 def badge_text(status: InstanceStatus | None) -> str:
@@ -43,25 +25,26 @@ def badge_text(status: InstanceStatus | None) -> str:
     return str(phase.value)
 
 
-def badge_colour(status: InstanceStatus | None) -> QColor:
+def badge_key(status: InstanceStatus | None) -> str:
+    """The value of the ``badge`` style property (see resources/styles/moorings.qss): the
+    phase's name, and ``exited-clean`` for an exit with code 0 (not an alarm)."""
     phase = status.phase if status is not None else Phase.DISABLED
     if phase is Phase.EXITED and status is not None and status.exit_code == 0:
-        return QColor(BADGE_COLOURS[Phase.DISABLED])  # a clean exit is not an alarm
-    return QColor(BADGE_COLOURS.get(phase, "#5f6368"))
-
-
-def badge_key(status: InstanceStatus | None) -> str:
-    """The value of the ``badge`` style property (see resources/styles/moorings.qss)."""
-    phase = status.phase if status is not None else Phase.DISABLED
+        return "exited-clean"
     name: str = phase.name
     return name.lower().replace("_", "-")
+
+
+def badge_colour(status: InstanceStatus | None) -> QColor:
+    """The badge's colour where Python paints it (the tree's pills); the style sheet paints
+    the page's badge in the same colour, by its ``badge`` property."""
+    return QColor(style.badge_colour(badge_key(status)))
 
 
 def _clock(stamp: float) -> str:
     """``hh:mm:ss`` today, with the date before it on any other day (a container adopted
     after a restart of Moorings may have run for weeks)."""
-    local, today = time.localtime(stamp), time.localtime()
-    return time.strftime("%H:%M:%S" if local[:3] == today[:3] else "%Y-%m-%d %H:%M:%S", local)
+    return clock(stamp)
 
 
 def status_sentence(status: InstanceStatus | None) -> str:

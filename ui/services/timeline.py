@@ -21,46 +21,45 @@ from PySide6.QtWidgets import (
 )
 
 from app.orchestrator.history import HistoryEntry
-from ui.inventory import AMBER, BLUE, GREEN, GREY, PURPLE, RED
+from ui.formats import clock
+from ui.style import set_style_property
 
 MAX_ROWS = 500
 
-# kind -> (glyph, colour). The word is always shown too: colour is never the only sign.
+# kind -> (glyph, tone: ui.style.TONES). The word is always shown too: colour is never the
+# only sign.
 KIND_STYLE: dict[str, tuple[str, str]] = {
-    "created": ("✚", BLUE),
-    "pulled": ("⬇", BLUE),
-    "pulling": ("⬇", BLUE),
-    "started": ("▶", GREEN),
-    "running": ("▶", GREEN),
-    "adopted": ("⚑", BLUE),
-    "restore": ("↺", BLUE),
-    "restored": ("↺", BLUE),
-    "reconnect": ("⇄", AMBER),
-    "restarted": ("↻", AMBER),
-    "retry": ("↻", AMBER),
-    "stopped": ("■", GREY),
-    "removed": ("✕", GREY),
-    "deleted": ("✕", GREY),
-    "exited": ("■", RED),
-    "failed": ("✖", RED),
-    "error": ("✖", RED),
-    "conflict": ("⚠", PURPLE),
+    "created": ("✚", "busy"),
+    "pulled": ("⬇", "busy"),
+    "pulling": ("⬇", "busy"),
+    "started": ("▶", "good"),
+    "running": ("▶", "good"),
+    "adopted": ("⚑", "busy"),
+    "restore": ("↺", "busy"),
+    "restored": ("↺", "busy"),
+    "reconnect": ("⇄", "waiting"),
+    "restarted": ("↻", "waiting"),
+    "retry": ("↻", "waiting"),
+    "stopped": ("■", "idle"),
+    "removed": ("✕", "idle"),
+    "deleted": ("✕", "idle"),
+    "exited": ("■", "bad"),
+    "failed": ("✖", "bad"),
+    "error": ("✖", "bad"),
+    "conflict": ("⚠", "person"),
 }
-_DEFAULT_STYLE = ("•", GREY)
+_DEFAULT_STYLE = ("•", "idle")
 _TROUBLE = ("exited", "failed", "error", "conflict")
 
 
 def kind_style(kind: str) -> tuple[str, str]:
+    """(glyph, tone) of a history entry's kind."""
     return KIND_STYLE.get(kind.lower(), _DEFAULT_STYLE)
 
 
 def entry_time(stamp: float, *, now: float | None = None) -> str:
     """``hh:mm:ss`` today; ``yyyy-mm-dd hh:mm:ss`` on another day."""
-    local = time.localtime(stamp)
-    today = time.localtime(time.time() if now is None else now)
-    if local[:3] == today[:3]:
-        return time.strftime("%H:%M:%S", local)
-    return time.strftime("%Y-%m-%d %H:%M:%S", local)
+    return clock(stamp, now=now)
 
 
 class _EntryRow(QFrame):
@@ -68,7 +67,7 @@ class _EntryRow(QFrame):
         super().__init__()
         self.entry = entry
         self.setObjectName("timeline-row")
-        glyph, colour = kind_style(entry.kind)
+        glyph, tone = kind_style(entry.kind)
         lay = QHBoxLayout(self)
         lay.setContentsMargins(6, 4, 6, 4)
         lay.setSpacing(10)
@@ -84,9 +83,7 @@ class _EntryRow(QFrame):
         self.kind_label.setObjectName("timeline-kind")
         self.kind_label.setFixedWidth(118)
         self.kind_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.kind_label.setStyleSheet(
-            f"QLabel {{ color: white; background: {colour}; border-radius: 10px;"
-            " padding: 3px 10px; font-weight: bold; }")
+        self.kind_label.setProperty("tone", tone)
         self.kind_label.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.message_label = QLabel(entry.message)
         self.message_label.setObjectName("timeline-message")
@@ -94,7 +91,7 @@ class _EntryRow(QFrame):
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message_label.setContentsMargins(0, 3, 0, 0)
         if entry.kind.lower() in _TROUBLE:
-            self.message_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+            self.message_label.setProperty("tone", tone)
         lay.addWidget(self.time_label, 0, Qt.AlignmentFlag.AlignTop)
         lay.addWidget(self.kind_label, 0, Qt.AlignmentFlag.AlignTop)
         lay.addWidget(self.message_label, 1, Qt.AlignmentFlag.AlignTop)
@@ -116,7 +113,6 @@ class TimelineView(QWidget):
         self.summary.setObjectName("timeline-summary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.summary.setStyleSheet("padding: 4px 6px;")
         outer.addWidget(self.summary)
 
         self._content = QWidget()
@@ -126,7 +122,6 @@ class TimelineView(QWidget):
         self._rows.setSpacing(0)
         self._empty = QLabel("Nothing has happened to this instance yet.")
         self._empty.setObjectName("timeline-empty")
-        self._empty.setStyleSheet("color: #5f6368; padding: 8px;")
         self._rows.addWidget(self._empty)
         self._rows.addStretch(1)
         self.scroll_area = QScrollArea()
@@ -135,12 +130,6 @@ class TimelineView(QWidget):
         self.scroll_area.setWidgetResizable(True)
         self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll_area.setWidget(self._content)
-        self.setStyleSheet(
-            "QScrollArea#timeline-scroll { border: 1px solid #c4c8cd; border-radius: 6px;"
-            " background: #ffffff; }"
-            "QWidget#timeline-content { background: #ffffff; }"
-            "QFrame#timeline-row { border-bottom: 1px solid #eceef1; }"
-            "QLabel#timeline-time { color: #4a4f57; font-family: monospace; }")
         QScroller.grabGesture(self.scroll_area.viewport(),
                               QScroller.ScrollerGestureType.TouchGesture)
         outer.addWidget(self.scroll_area, 1)
@@ -221,7 +210,6 @@ class TimelineView(QWidget):
             newest = entries[0]
             lines.append(f"Last: {newest.kind} at {entry_time(newest.time)}")
         self.summary.setText("\n".join(lines))
-        colour = RED if trouble is not None else "#1c1f23"
-        self.summary.setStyleSheet(f"padding: 4px 6px; color: {colour};"
-                                   f" font-weight: {'bold' if trouble else 'normal'};")
+        # A problem is said in red, whatever its own kind's colour.
+        set_style_property(self.summary, "tone", "bad" if trouble is not None else "")
         self.summary.setVisible(True)

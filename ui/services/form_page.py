@@ -13,8 +13,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.metatype import ComponentDescriptor
-from ui.form import TOUCH_MIN, ComponentForm
+from ui.form import ComponentForm
 from ui.spoken_label import SpokenLabel
+from ui.style import TOUCH_MIN, set_style_property
 
 
 class FormPage(QWidget):
@@ -99,12 +100,13 @@ class FormPage(QWidget):
 
     def _refresh_buttons(self) -> None:
         dirty = self.form.is_dirty()
-        self.apply_button.setEnabled(not self._busy and dirty and self.form.is_valid())
+        # The verdict of the last check, not a new one at every key: the form checks once the
+        # typing pauses, and Apply checks whatever changed since.
+        self.apply_button.setEnabled(not self._busy and dirty and self.form.checked_valid())
         self.reset_button.setEnabled(not self._busy and dirty)
 
-    def set_badge(self, text: str, key: str, colour: str) -> None:
+    def set_badge(self, text: str, key: str) -> None:
+        """The badge's word, and its colour by ``key`` (the ``badge`` rules of the style
+        sheet: ``ui.style.BADGE_TONES``)."""
         self.badge.setText(text)
-        self.badge.setProperty("badge", key)
-        self.badge.setStyleSheet(
-            f"QLabel#badge {{ background: {colour}; color: white; border-radius: 10px; "
-            f"padding: 4px 12px; font-weight: bold; }}")
+        set_style_property(self.badge, "badge", key)

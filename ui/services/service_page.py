@@ -10,7 +10,7 @@ from app.config.model import Scalar
 from app.engine.hosts import EngineTarget
 from app.metatype import ComponentDescriptor
 from app.orchestrator.events import ConnectionChanged
-from ui.form_page import FormPage
+from ui.services.form_page import FormPage
 
 
 class ServicePage(FormPage):
@@ -42,12 +42,12 @@ class ServicePage(FormPage):
     def show_connection(self, conn: ConnectionChanged | None) -> None:
         if conn is None or (not conn.connected and not conn.host):
             # (Before the first attempt the core knows no host yet.)
-            self.set_badge("connecting", "starting", "#1f5fbf")
+            self.set_badge("connecting", "starting")
             self.status_line.setText("Connecting to the engine…")
         elif conn.connected:
-            self.set_badge("live", "running", "#1b7f3b")
+            self.set_badge("live", "running")
             self.status_line.setText(f"Connected to {conn.host} (API {conn.api_version}).")
         else:
-            self.set_badge("not connected", "failed", "#b00020")
+            self.set_badge("not connected", "failed")
             self.status_line.setText(f"Not connected to {conn.host}: {conn.reason}. Moorings "
                                      "keeps trying by itself.")

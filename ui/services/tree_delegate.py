@@ -8,10 +8,11 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter
 from PySide6.QtWidgets import QStyledItemDelegate
 
+from ui.style import IDLE, ROW_HEIGHT, WHITE
+
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QStyleOptionViewItem
 
-ROW_HEIGHT = 48  # at least the 44 px a finger needs, plus a little air
 PILL_PADDING = 20  # the pill's width beyond its text
 PILL_MARGIN = 6  # between the pill and the cell's right edge
 
@@ -43,7 +44,7 @@ class BadgeDelegate(QStyledItemDelegate):
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         brush = index.data(Qt.ItemDataRole.ForegroundRole)
-        colour = brush.color() if isinstance(brush, QBrush) else QColor("#5f6368")
+        colour = brush.color() if isinstance(brush, QBrush) else QColor(IDLE)
         metrics = option.fontMetrics
         width = metrics.horizontalAdvance(text) + PILL_PADDING
         height = metrics.height() + 10
@@ -55,7 +56,7 @@ class BadgeDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(pill, height / 2, height / 2)
-        painter.setPen(QColor("white"))
+        painter.setPen(QColor(WHITE))
         font = painter.font()
         font.setBold(True)
         painter.setFont(font)

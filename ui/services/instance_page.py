@@ -1,4 +1,8 @@
-"""One container instance's page: live state, form, Apply, Reset, Start/Stop, Delete."""
+"""One container instance's page: live state, form, Apply, Reset, Start/Stop, History, Delete.
+
+Everything it shows of the instance's state comes through :meth:`InstancePage.show_status`,
+the pull's progress too (a pulling instance's status carries it): one path per update.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,11 @@ from PySide6.QtWidgets import QPushButton, QStackedWidget, QVBoxLayout, QWidget
 
 from app.metatype import ComponentDescriptor
 from app.orchestrator.state import InstanceStatus, Phase
-from ui.badges import badge_colour, badge_key, badge_text, status_sentence
-from ui.form import TOUCH_MIN
-from ui.form_page import FormPage
-from ui.inventory.pull_progress import PullProgressView
-from ui.inventory.timeline import TimelineView
+from ui.services.badges import badge_key, badge_text, status_sentence
+from ui.services.form_page import FormPage
+from ui.services.pull_progress import PullProgressView
+from ui.services.timeline import TimelineView
+from ui.style import TOUCH_MIN
 
 START_STOP_LABELS = {"stop": "Stop", "start": "Start", "retry": "Retry",
                      "stopping": "Stopping…", "none": "Start"}
@@ -102,7 +106,7 @@ class InstancePage(FormPage):
 
     def show_status(self, status: InstanceStatus | None) -> None:
         self.status = status
-        self.set_badge(badge_text(status), badge_key(status), badge_colour(status).name())
+        self.set_badge(badge_text(status), badge_key(status))
         self.status_line.setText(status_sentence(status))
         action = start_stop_action(status)
         self.start_stop.setText(START_STOP_LABELS[action])

@@ -1,0 +1,126 @@
+"""The window's header: Back, the sections, which engine the window is connected to and
+whether it is live, and a warning in words while that connection is unsafe.
+
+Built before the window's first frame: nothing here reaches for the core.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from ui.style import TOUCH_MIN, set_style_property
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QResizeEvent
+
+    from app.orchestrator.events import ConnectionChanged
+
+SECTIONS = (("services", "Services"), ("containers", "Containers"), ("images", "Images"))
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that shortens its text in the middle to the width it gets (an
+    engine address keeps its scheme and its port), never cut at the edge."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._full = ""
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        from PySide6.QtCore import Qt
+
+        room = self.contentsRect().width()
+        self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
+                                                   room) if room > 0 else self._full)
+
+
+class Header(QWidget):
+    """One row, even at 480 px high (every pixel of height goes to the content), and the
+    security warning under it when there is one."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        from PySide6.QtCore import Qt
+
+        super().__init__(parent)
+        self.setObjectName("header")
+        # A QWidget subclass paints the style sheet's background (the dark bar its white
+        # words are written for) only when asked to.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        rows = QVBoxLayout(self)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        row = QHBoxLayout()
+        row.setContentsMargins(8, 4, 8, 4)
+        rows.addLayout(row)
+        # An unsafe engine connection (plain tcp://, TLS unverified) is said under the row,
+        # in words, for as long as the window is connected to it.
+        self.security_warning = QLabel("")
+        self.security_warning.setObjectName("security-warning")
+        self.security_warning.setWordWrap(True)
+        self.security_warning.setAccessibleName("Security warning")
+        self.security_warning.setVisible(False)
+        rows.addWidget(self.security_warning)
+        self.back_button = QPushButton("‹ Back")
+        self.back_button.setObjectName("back")
+        self.back_button.setMinimumHeight(TOUCH_MIN)
+        self.app_label = QLabel("Moorings")
+        self.app_label.setObjectName("app-title")
+        self.host_label = ElidedLabel()
+        self.host_label.setObjectName("host-label")
+        self.host_label.setAccessibleName("Docker engine")
+        self.connection_label = QLabel("starting…")
+        self.connection_label.setObjectName("connection-label")
+        self.connection_label.setAccessibleName("Engine connection")
+        row.addWidget(self.back_button)
+        row.addWidget(self.app_label)
+        nav = QWidget()
+        nav.setObjectName("nav")
+        nl = QHBoxLayout(nav)
+        nl.setContentsMargins(0, 0, 0, 0)
+        nl.setSpacing(4)
+        self.nav_buttons: dict[str, QPushButton] = {}
+        for key, label in SECTIONS:
+            button = QPushButton(label)
+            button.setObjectName(f"nav-{key}")
+            button.setCheckable(True)
+            button.setAutoExclusive(True)
+            button.setMinimumHeight(TOUCH_MIN)
+            button.setEnabled(key == "services")
+            nl.addWidget(button)
+            self.nav_buttons[key] = button
+        self.nav_buttons["services"].setChecked(True)
+        # The host may be long (tcp://gateway-17.example.net:2376): it gives way, and its
+        # tooltip keeps the whole address.
+        self.host_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        row.addWidget(nav)
+        row.addWidget(self.host_label, 1)
+        row.addWidget(self.connection_label)
+
+    def show_connection(self, conn: ConnectionChanged, warning: str | None) -> None:
+        """The engine's address and state; ``warning`` is what makes it unsafe, if it is."""
+        host = conn.host or "connecting…"
+        self.host_label.set_full_text(host)
+        self.host_label.setToolTip(f"Docker engine: {host}")
+        self.host_label.setAccessibleName(f"Docker engine: {host}")
+        self.security_warning.setText(f"⚠ {warning}" if warning else "")
+        self.security_warning.setVisible(bool(warning))
+        if conn.connected:
+            self.connection_label.setText("● live")
+            self.connection_label.setToolTip(f"Connected (API {conn.api_version})")
+        else:
+            self.connection_label.setText("● not connected")
+            self.connection_label.setToolTip(conn.reason)
+        set_style_property(self.connection_label, "live", "true" if conn.connected else "false")
