@@ -380,3 +380,42 @@ def test_another_program_s_changes_reach_the_tree_and_the_page(
     qtbot.waitUntil(lambda: window.model.row_of(added) < 0, timeout=30_000)
     page.form.reset()
     assert page.form.values()["container.env"] == "FROM=other"
+
+
+def test_import_from_the_window_shows_first_then_adds_the_instance_to_the_tree(
+        qtbot: QtBot, window: MainWindow, tmp_path: Path, test_env: TestEnv,
+        docker_client: docker.DockerClient) -> None:
+    """Import… on a Kura snapshot: nothing changes until Import is pressed (with the GUI thread
+    forbidden to touch the disk or the engine), then the tree gains the instance and it runs."""
+    import base64
+
+    from ui.transfer.file_chooser import PATH_ROLE
+
+    win = window
+    stick = tmp_path / "stick"
+    stick.mkdir()
+    snapshot = ((ROOT / "tests" / "data" / "kura" / "engine-instance.xml")
+                .read_text(encoding="utf-8")
+                .replace("@REGISTRY@", test_env.registry).replace("@IMAGE@", test_env.image_repo)
+                .replace("@TAG@", test_env.image_tag).replace("@USER@", test_env.registry_user)
+                .replace("@PASSWORD_B64@",
+                         base64.b64encode(test_env.registry_password.encode()).decode()))
+    (stick / "snapshot_1.xml").write_text(snapshot, encoding="utf-8")
+    qtbot.mouseClick(win.findChild(QPushButton, "import-config"), Qt.MouseButton.LeftButton)
+    assert win.services is not None
+    dialog = win.services.flows.import_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    dialog.chooser.open_folder(stick)
+    qtbot.waitUntil(lambda: dialog.chooser.list.count() == 1, timeout=10_000)
+    assert str(dialog.chooser.list.item(0).data(PATH_ROLE)).endswith("snapshot_1.xml")
+    dialog.chooser.list.setCurrentRow(0)
+    qtbot.mouseClick(dialog.preview_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.steps.currentIndex() == 1, timeout=10_000)
+    assert "Would create: moorings-test-kura." in dialog.preview_text.text()
+    assert "moorings-test-kura" not in win.model.instance_names()
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "moorings-test-kura" in win.model.instance_names(), timeout=30_000)
+    _wait_phase(qtbot, win, "moorings-test-kura", Phase.RUNNING, timeout=90_000)
+    assert docker_client.containers.get("moorings-test-kura").status == "running"
+    qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)

@@ -15,10 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
 
+from app.errors import shown
 from app.metatype import INSTANCE_FACTORY_PID
 from app.orchestrator.state import InstanceStatus, Phase
 from ui.operations import Failure, Operations
 from ui.services.factory_dialog import FactoryDialog
+from ui.transfer.export_dialog import ExportDialog
+from ui.transfer.import_dialog import ImportDialog
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -47,6 +50,8 @@ class ServicesFlows(QObject):
         self._confirm = confirm
         self._say = say
         self.factory_dialog: FactoryDialog | None = None
+        self.import_dialog: ImportDialog | None = None
+        self.export_dialog: ExportDialog | None = None
         # Instances a person asked to stop, with when: "stopping" until the stop is over.
         self._stopping: dict[str, float] = {}
         self._reported: dict[str, InstanceStatus] = {}  # the core's last word per instance
@@ -150,6 +155,29 @@ class ServicesFlows(QObject):
         self.factory_dialog = dialog
         dialog.open()
         return dialog
+
+    def open_import_dialog(self) -> ImportDialog:
+        """Import configuration…: choose a file, see what it would do, then import it. What it
+        changes reaches the tree and the pages as the core's events, like any other change."""
+        dialog = ImportDialog(self.orch.transfers, self.ops, touch=self.section.touch(),
+                              parent=self.section.window())
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def open_export_dialog(self) -> ExportDialog:
+        dialog = ExportDialog(self.orch.transfers, self.ops, touch=self.section.touch(),
+                              parent=self.section.window())
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.finished.connect(lambda _r: self._said_export(dialog))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _said_export(self, dialog: ExportDialog) -> None:
+        if dialog.written is not None:
+            self._say(f"Exported the configuration to {shown(str(dialog.written))}.")
 
     def _check_name(self, name: str, factory: str) -> list[FieldError]:
         return self.repo.check_new_name(name, factory or INSTANCE_FACTORY_PID)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QHBoxLayout,
     QHeaderView,
     QPushButton,
     QSplitter,
@@ -88,11 +89,29 @@ class ServicesSection(QWidget):
         self.add_button.setMinimumHeight(TOUCH_MIN)
         self.add_button.setToolTip("Create a new component (a container instance)")
         self.add_button.setAccessibleName("New container")
+        # A configuration file in or out: a USB stick's snapshot from a Kura gateway, a copy of a
+        # known-good setup.
+        self.import_button = QPushButton("Import…")
+        self.import_button.setObjectName("import-config")
+        self.import_button.setMinimumHeight(TOUCH_MIN)
+        self.import_button.setToolTip("Import a Moorings or Kura configuration file: see what it "
+                                      "would do first")
+        self.import_button.setAccessibleName("Import configuration")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setObjectName("export-config")
+        self.export_button.setMinimumHeight(TOUCH_MIN)
+        self.export_button.setToolTip("Export the configuration as a Moorings or Kura file")
+        self.export_button.setAccessibleName("Export configuration")
         self.tree_pane = QWidget()
         self.tree_pane.setObjectName("tree-pane")
         tl = QVBoxLayout(self.tree_pane)
         tl.setContentsMargins(8, 8, 8, 8)
         tl.addWidget(self.add_button)
+        files = QHBoxLayout()
+        files.setSpacing(6)
+        files.addWidget(self.import_button)
+        files.addWidget(self.export_button)
+        tl.addLayout(files)
         tl.addWidget(self.tree, 1)
 
         # The page of the selected node.
@@ -119,6 +138,8 @@ class ServicesSection(QWidget):
                                    say=say)
         self.service_page.apply_requested.connect(self.flows.apply_service)
         self.add_button.clicked.connect(self.flows.open_factory_dialog)
+        self.import_button.clicked.connect(self.flows.open_import_dialog)
+        self.export_button.clicked.connect(self.flows.open_export_dialog)
         self.model.set_instances(self.repo.instance_names())
         self.tree.selectionModel().currentRowChanged.connect(self._on_current_changed)
         self.set_touch(touch)
@@ -149,6 +170,9 @@ class ServicesSection(QWidget):
             self.splitter.setSizes([320, 960])
             self.modes.setCurrentWidget(self.splitter)
         self.pane_changed.emit()
+
+    def touch(self) -> bool:
+        return bool(self._touch)
 
     def showing_page(self) -> bool:
         """In the touch layout, whether the page (not the tree) is on screen: Back is shown."""
