@@ -223,6 +223,33 @@ def main() -> int:
             dialog.name.setText("bad name!")
             shot("5-factory-dialog")
             dialog.reject()
+        if window.services is not None:
+            # Import… from a USB stick: a Kura snapshot from another gateway, previewed.
+            stick = Path(tempfile.mkdtemp(prefix="moorings-shot-stick-"))
+            (stick / "photos").mkdir()
+            kura = ROOT / "tests" / "data" / "kura"
+            (stick / "gateway-7_snapshot.json").write_text(
+                (kura / "snapshot-webui.json").read_text(encoding="utf-8").replace(
+                    "unix:///var/run/docker.sock", "unix:///run/gateway-7/docker.sock"),
+                encoding="utf-8")
+            (stick / "seed.xml").write_text((kura / "seed-handwritten.xml").read_text(
+                encoding="utf-8"), encoding="utf-8")
+            flows = window.services.flows
+            importing = flows.open_import_dialog()
+            importing.chooser.open_folder(stick)
+            wait_until(app, lambda: importing.chooser.list.count() == 3, 10)
+            shot("14-import-choose")
+            importing.chooser.list.setCurrentRow(1)
+            importing.preview_button.click()
+            wait_until(app, lambda: importing.steps.currentIndex() == 1, 10)
+            shot("15-import-preview")
+            importing.reject()
+            exporting = flows.open_export_dialog()
+            exporting.chooser.open_folder(stick)
+            wait_until(app, lambda: exporting.export_button.isEnabled(), 10)
+            exporting.include_secrets.setChecked(True)
+            shot("16-export")
+            exporting.reject()
         for name in ("moorings-test-shot-web", "moorings-test-shot-sensor",
                      "moorings-test-shot-idle"):
             orch.delete_instance(name).result(60)

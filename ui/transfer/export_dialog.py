@@ -60,6 +60,10 @@ class ExportDialog(QDialog):
         self.written: Path | None = None
         self._chosen_path: Path | None = None  # Save as…'s, else folder + default name
         layout = QVBoxLayout(self)
+        # Said in the dialog itself: on the panel no window manager draws a title bar.
+        heading = QLabel("Export configuration")
+        heading.setObjectName("dialog-title")
+        layout.addWidget(heading)
 
         formats = QHBoxLayout()
         self.format_group = QButtonGroup(self)

@@ -61,6 +61,10 @@ class ImportDialog(QDialog):
         self.plan: ImportPlan | None = None
         self._service_ids: tuple[str, ...] = ()
         layout = QVBoxLayout(self)
+        # Said in the dialog itself: on the panel no window manager draws a title bar.
+        heading = QLabel("Import configuration")
+        heading.setObjectName("dialog-title")
+        layout.addWidget(heading)
         self.steps = QStackedWidget()
         layout.addWidget(self.steps, 1)
 
