@@ -53,7 +53,7 @@ def test_allowlist_takes_lines_commas_and_spaces() -> None:
     assert parse_allowlist("") == frozenset()
 
 
-@pytest.mark.parametrize("entry, words", [
+@pytest.mark.parametrize(("entry", "words"), [
     ("sha256:abc", "is not an image digest"),
     (f"nginx@{'sha256:' + 'a' * 64}", "write only the part after @"),
     ("md5:" + "a" * 32, "expected sha256: followed by 64 hexadecimal digits"),

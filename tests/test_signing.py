@@ -115,7 +115,7 @@ def _certificate(signer: Signer, start: dt.datetime, end: dt.datetime) -> str:
 
 def test_a_certificate_anchor_uses_its_key() -> None:
     signer = Signer.ecdsa()
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     pem = _certificate(signer, now - dt.timedelta(days=1), now + dt.timedelta(days=30))
     reg, digest = signed_registry(signer)
     assert verify_image(reg, REPO, "2", SigningPolicy(pem, False)).digest == digest
@@ -123,7 +123,7 @@ def test_a_certificate_anchor_uses_its_key() -> None:
 
 def test_an_expired_certificate_anchor_is_refused() -> None:
     signer = Signer.ecdsa()
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     pem = _certificate(signer, now - dt.timedelta(days=60), now - dt.timedelta(days=30))
     reg, _ = signed_registry(signer)
     with pytest.raises(SignatureRefused, match="the trust anchor certificate expired on"):

@@ -60,6 +60,7 @@ def load_public_key(text: str, what: str = "the trust anchor") -> tuple[PublicKe
         raise SignatureRefused(f"{what} is a private key; give the public key (cosign.pub), and "
                                "keep the private key off the gateway")
     cert: x509.Certificate | None = None
+    key: object
     try:
         if "-----BEGIN CERTIFICATE-----" in pem:
             cert = x509.load_pem_x509_certificate(pem.encode("utf-8"))
@@ -91,7 +92,7 @@ def load_trust_anchor(text: str, now: dt.datetime | None = None) -> TrustAnchor:
     """The instance's trust anchor; a certificate must be valid ``now`` (UTC)."""
     key, description, cert = load_public_key(text)
     if cert is not None:
-        moment = now or dt.datetime.now(dt.UTC)
+        moment = now or dt.datetime.now(dt.timezone.utc)
         start, end = cert.not_valid_before_utc, cert.not_valid_after_utc
         if moment > end:
             raise SignatureRefused(f"the trust anchor certificate expired on {end:%Y-%m-%d %H:%M} "
@@ -133,4 +134,3 @@ def signature_matches(key: PublicKey, payload: bytes, signature: bytes) -> bool:
             return False
     except (InvalidSignature, ValueError):
         return False
-    return False
