@@ -70,6 +70,7 @@ class Enforcement:
         self._lock = threading.Lock()
         self._status = EnforcementStatus(False)
         self._allowed: frozenset[str] = frozenset()
+        self._stopping: set[str] = set()  # ids with a stop in flight (reconcile thread)
 
     # -- settings ------------------------------------------------------------------------
     def _setting(self, role: str) -> object:
@@ -178,10 +179,8 @@ class Enforcement:
         except EngineError as exc:
             self._fail(exc.sentence)
             return
-        for offender in found:
-            self._stop(offender)
-        before = self.status()
-        stopped = before.stopped + tuple(o.name for o in found)
+        now_stopped = tuple(o.name for o in found if self._stop(o))
+        stopped = self.status().stopped + now_stopped
         self._publish(EnforcementStatus(True, True, "", stopped[-50:], time.time()), allowed)
 
     def retry_if_failing(self) -> None:
@@ -207,8 +206,7 @@ class Enforcement:
                     def judge(engine: Engine, listed: Document = row) -> Offender | None:
                         return self.judge(engine, listed, allowed)
                     offender = self._ctx.link.call(judge, "checking the container's image")
-                    if offender is not None:
-                        self._stop(offender)
+                    if offender is not None and self._stop(offender):
                         self._publish(EnforcementStatus(
                             True, status.checking, status.reason,
                             (*status.stopped, offender.name)[-50:], time.time()), allowed)
@@ -220,8 +218,12 @@ class Enforcement:
             if not gone(exc):
                 self._fail(exc.sentence)
 
-    def _stop(self, offender: Offender) -> None:
+    def _stop(self, offender: Offender) -> bool:
+        """Stop the container (once, however many checks find it); whether this did."""
         ctx = self._ctx
+        if offender.id in self._stopping:
+            return False
+        self._stopping.add(offender.id)
         ctx.board.history.add(offender.name, "enforcement", offender.reason)
         log.warning("%s (%s): %s", offender.name, offender.id[:12], offender.reason)
         ctx.hub.emit(ContainerBlocked(offender.id, offender.name, offender.image,
@@ -235,12 +237,16 @@ class Enforcement:
                 phase=Phase.FAILED, reason=offender.reason, container_id=offender.id),
                 entry="enforcement")
 
-        def done(_: None, error: BaseException | None) -> None:
+        def ended(error: BaseException | None) -> None:  # reconcile thread
+            self._stopping.discard(offender.id)
             if error is not None and not gone(error):
-                ctx.loop.submit(lambda: self._fail(
-                    f"stopping {offender.name} failed: {getattr(error, 'sentence', error)}"),
-                    PRIORITY_ENGINE, "enforcement stop failed")
+                self._fail(f"stopping {offender.name} failed: "
+                           f"{getattr(error, 'sentence', error)}")
+
+        def done(_: None, error: BaseException | None) -> None:  # a removal worker
+            ctx.loop.submit(lambda: ended(error), PRIORITY_ENGINE, "enforcement stop done")
         ctx.removals.submit(lambda e: e.stop(offender.id, STOP_TIMEOUT_S, offender.name), done)
+        return True
 
     # -- before a create (start workers) -------------------------------------------------
     def check_create(self, engine: Engine, reference: str, verified: str | None = None) -> None:
