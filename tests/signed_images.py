@@ -3,6 +3,7 @@ pushed to the authenticated test registry, and signed there in cosign's layout."
 
 from __future__ import annotations
 
+import contextlib
 import io
 import uuid
 from collections.abc import Iterator
@@ -64,16 +65,12 @@ class Images:
 
     def remove(self) -> None:
         for ref in reversed(self.made):
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 self.client.images.remove(ref, force=True)
-            except docker.errors.APIError:
-                pass
         # Pulled by digest: those have no tag of their own.
         for image in self.client.images.list(name=self.repo):
-            try:
+            with contextlib.suppress(docker.errors.APIError):
                 self.client.images.remove(image.id, force=True)
-            except docker.errors.APIError:
-                pass
 
 
 def images_fixture(env: TestEnv, client: docker.DockerClient) -> Iterator[Images]:

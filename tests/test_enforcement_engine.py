@@ -20,6 +20,7 @@ from signed_images import Images, images_fixture
 from app.config.repository import ConfigRepository
 from app.config.store import ConfigStore, StoredConfig
 from app.core import build_core
+from app.inventory.feed import Inventory
 from app.metatype import load_catalog
 from app.orchestrator.events import ContainerBlocked, EnforcementChanged
 from app.orchestrator.state import Phase
@@ -77,6 +78,8 @@ def test_hand_started_disallowed_containers_are_stopped_not_removed(
     lookalike = hand_start(docker_client, bad_image, "moorings-test-lookalike")
     allowed = allowlist(allowed_id, *others(docker_client))
     with running(tmp_path / "cfg", test_env) as (orch, rec):
+        inventory = Inventory(orch)
+        inventory.start()
         # Before it is switched on: what it would stop, for the window to confirm.
         preview = orch.enforcement_preview(allowed).result(60)
         assert {o.name for o in preview} == {"moorings-test-enf-bad", "moorings-test-lookalike"}
@@ -96,8 +99,18 @@ def test_hand_started_disallowed_containers_are_stopped_not_removed(
         blocked = [e for e in rec.events if isinstance(e, ContainerBlocked)]
         assert {e.name for e in blocked} == {"moorings-test-enf-bad", "moorings-test-lookalike"}
         status = orch.enforcement()
-        assert status.enabled and status.checking
+        assert status.enabled
+        assert status.checking
         assert set(status.stopped) == {"moorings-test-enf-bad", "moorings-test-lookalike"}
+        # The inventory's row says why (the window shows it on the Containers page).
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not getattr(inventory.row(bad), "blocked", ""):
+            time.sleep(0.05)
+        row = inventory.row(bad)
+        assert row is not None
+        assert "is not in the allowlist" in row.blocked
+        assert inventory.row(good) is not None
+        assert inventory.row(good).blocked == ""  # type: ignore[union-attr]
 
         # Started again by hand: its start event has it stopped again.
         docker_client.api.start(bad)
@@ -105,6 +118,7 @@ def test_hand_started_disallowed_containers_are_stopped_not_removed(
         wait_stopped(docker_client, bad)
         assert len(orch.history("moorings-test-enf-bad")) == 2
         assert running_state(docker_client, good)
+        inventory.stop()
 
 
 def test_managed_containers_of_disallowed_images_are_never_created(
@@ -155,7 +169,8 @@ def test_enforcement_that_cannot_check_says_so_and_creates_nothing(
         while orch.enforcement().checking and time.monotonic() < deadline:
             time.sleep(0.05)
         status = orch.enforcement()
-        assert status.enabled and not status.checking
+        assert status.enabled
+        assert not status.checking
         assert "the allowlist cannot be read" in status.reason
         assert any(isinstance(e, EnforcementChanged) and not e.status.checking
                    for e in rec.events)

@@ -26,7 +26,7 @@ from app.inventory.rows import (
     row_from_listing,
     split_image,
 )
-from app.orchestrator.events import ConnectionChanged, ContainerEvent, Event
+from app.orchestrator.events import ConnectionChanged, ContainerBlocked, ContainerEvent, Event
 from app.orchestrator.service import Orchestrator
 
 log = logging.getLogger(__name__)
@@ -201,6 +201,7 @@ class Inventory:
         self._users_dirty = False  # which containers use which image may have changed
         self._raw_images: list[Mapping[str, Any]] = []
         self._image_of: dict[str, str] = {}
+        self._blocked: dict[str, str] = {}  # container id -> why enforcement stopped it (worker)
 
     # ------------------------------------------------------------------ public, any thread
     def add_listener(self, fn: InventoryListener) -> None:
@@ -367,6 +368,9 @@ class Inventory:
         # hand over, never wait here.
         if isinstance(event, (ContainerEvent, ConnectionChanged)):
             self._queue.put(event)
+        elif isinstance(event, ContainerBlocked) and event.container_id:
+            cid, reason = event.container_id, event.reason
+            self._queue.put(_Task(lambda: self._mark_blocked(cid, reason)))
 
     # ------------------------------------------------------------------ worker thread
     def _emit(self, event: InventoryEvent) -> None:
@@ -591,7 +595,17 @@ class Inventory:
         self._put_row(old, new)
         return cid
 
+    def _mark_blocked(self, cid: str, reason: str) -> None:
+        """Enforcement stopped the container: its row says why, until it is removed."""
+        self._blocked[cid] = reason
+        with self._lock:
+            old = self._rows.get(cid)
+        if old is not None:
+            self._put_row(old, replace(old, blocked=reason))
+
     def _put_row(self, old: ContainerRow | None, new: ContainerRow) -> None:
+        if new.blocked != self._blocked.get(new.id, ""):
+            new = replace(new, blocked=self._blocked.get(new.id, ""))
         if old == new:
             return
         with self._lock:
@@ -608,6 +622,7 @@ class Inventory:
             self._emit(RowChanged(new, fields))
 
     def _remove_row(self, cid: str) -> None:
+        self._blocked.pop(cid, None)
         with self._lock:
             old = self._rows.pop(cid, None)
         if self._image_of.pop(cid, None) is not None:
