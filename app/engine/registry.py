@@ -59,7 +59,7 @@ def insecure(registry: str, info: Mapping[str, Any] | None) -> bool:
     index = (config.get("IndexConfigs") or {}).get(registry)
     if isinstance(index, dict) and index.get("Secure") is False:
         return True
-    cidrs: Iterable[str] = config.get("InsecureRegistryCIDRs") or ["127.0.0.0/8", "::1/128"]
+    cidrs: Iterable[str] = config.get("InsecureRegistryCIDRs") or ["127.0.0.0/8"]
     if host == "localhost":
         host = "127.0.0.1"
     try:

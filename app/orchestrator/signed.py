@@ -36,8 +36,10 @@ def verify_signed(engine: Engine, spec: ContainerSpec, log_key: str) -> Verified
     """Verify the instance's image; raise SignatureRefused or RegistryError with the reason."""
     assert spec.signing is not None
     registry = registry_of(spec.image)
+    # Loopback is always plain HTTP to the engine; elsewhere its insecure-registries decide.
+    plain = insecure(registry, None) or insecure(registry, engine.info())
     client = RegistryClient(spec.image, credentials_for(spec.image, spec.credentials),
-                            plain_http=insecure(registry, engine.info()),
+                            plain_http=plain,
                             timeout_s=min(float(spec.pull.timeout_s), MAX_CHECK_S))
     try:
         return verify_image(client, spec.image, spec.tag, spec.signing, log_key)

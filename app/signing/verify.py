@@ -87,12 +87,12 @@ class _Candidate:
     bundle: str | None
 
 
-def _candidates(registry: RegistryReader, digest: str) -> Iterator[_Candidate]:
-    """Every simple-signing layer with a signature: the .sig tag first, then the referrers."""
-    manifests: list[Manifest] = []
+def _signature_manifests(registry: RegistryReader, digest: str) -> Iterator[Manifest]:
+    """The .sig tag's manifest first; the referrers only if asked for more (so a registry
+    without the referrers API costs nothing when the tag has the signature)."""
     tagged = registry.manifest(digest.replace(":", "-", 1) + ".sig")
     if tagged is not None:
-        manifests.append(tagged)
+        yield tagged
     for descriptor in registry.referrers(digest)[:MAX_SIGNATURES]:
         kind = descriptor.get("artifactType")
         ref = descriptor.get("digest")
@@ -100,9 +100,13 @@ def _candidates(registry: RegistryReader, digest: str) -> Iterator[_Candidate]:
             continue
         found = registry.manifest(ref)
         if found is not None:
-            manifests.append(found)
+            yield found
+
+
+def _candidates(registry: RegistryReader, digest: str) -> Iterator[_Candidate]:
+    """Every simple-signing layer with a signature, in discovery order."""
     seen = 0
-    for manifest in manifests:
+    for manifest in _signature_manifests(registry, digest):
         for layer in manifest.document().get("layers") or []:
             if not isinstance(layer, dict) or layer.get("mediaType") != SIMPLE_SIGNING:
                 continue
@@ -135,17 +139,13 @@ def verify_image(registry: RegistryReader, repository: str, tag: str, policy: Si
     if tag.startswith("sha256:") and digest != tag:
         raise SignatureRefused(f"the registry sent a manifest of digest {digest} for {shown}")
     where = f"{shown} ({digest})"
-    candidates = list(_candidates(registry, digest))
-    if not candidates:
-        raise SignatureRefused(f"no signature for {where}; sign it with cosign (cosign sign "
-                               "--key ...), or clear Trust anchor to run it unsigned")
-    matching = [c for c in candidates if signature_matches(anchor.key, c.payload, c.signature)]
-    if not matching:
-        raise SignatureRefused(f"the signature of {where} does not match the trust anchor "
-                               f"({anchor.description}); it was made with another key, or "
-                               "its payload was changed")
+    found = 0
     other = ""
-    for c in matching:
+    # Lazily: the first signature that holds ends the search (no further requests).
+    for c in _candidates(registry, digest):
+        found += 1
+        if not signature_matches(anchor.key, c.payload, c.signature):
+            continue
         named = signed_digest(c.payload)
         if named != digest:
             other = named
@@ -167,5 +167,12 @@ def verify_image(registry: RegistryReader, repository: str, tag: str, policy: Si
                               anchor)
         return Verified(repository, digest, f"signature verified with the {anchor.description}"
                         f" and the log proof (entry {proof.log_index})")
-    raise SignatureRefused(f"the signature found for {where} is for another image ({other}); "
-                           "re-sign this image")
+    if not found:
+        raise SignatureRefused(f"no signature for {where}; sign it with cosign (cosign sign "
+                               "--key ...), or clear Trust anchor to run it unsigned")
+    if other:
+        raise SignatureRefused(f"the signature found for {where} is for another image "
+                               f"({other}); re-sign this image")
+    raise SignatureRefused(f"the signature of {where} does not match the trust anchor "
+                           f"({anchor.description}); it was made with another key, or its "
+                           "payload was changed")
