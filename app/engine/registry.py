@@ -8,6 +8,7 @@ for a registry the engine itself treats as insecure (loopback, or its insecure-r
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -31,6 +32,12 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 HUB_API = "registry-1.docker.io"
 _CHALLENGE = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
+
+
+# The Authorization header each registry last accepted, by (API base, user, password hash): the next check
+# sends it at once instead of first being refused (a Bearer token that expired is refused,
+# and the challenge is answered again). Memory only.
+_ACCEPTED: dict[tuple[str, str, str], str] = {}
 
 
 class RegistryError(EngineError):
@@ -88,7 +95,11 @@ class RegistryClient:
         self._session = requests.Session()
         # No proxies or .netrc from the environment: only the registry gets our credentials.
         self._session.trust_env = False
-        self._authorization: str | None = None
+        creds = self._credentials
+        # Keyed by the password's hash too: new credentials are never served an old token.
+        self._key = (self._base, creds.username if creds else "",
+                     hashlib.sha256(creds.password.encode()).hexdigest() if creds else "")
+        self._authorization: str | None = _ACCEPTED.get(self._key)
 
     def close(self) -> None:
         self._session.close()
@@ -139,6 +150,10 @@ class RegistryClient:
             self._authorization = self._authenticate(response)
             response.close()
             response = self._send(url, headers)
+            if response.status_code != 401 and self._authorization:
+                _ACCEPTED[self._key] = self._authorization
+            else:
+                _ACCEPTED.pop(self._key, None)
         if response.status_code in missing_ok:
             response.close()
             return None
