@@ -34,9 +34,9 @@ HUB_API = "registry-1.docker.io"
 _CHALLENGE = re.compile(r'(\w+)\s*=\s*"([^"]*)"')
 
 
-# The Authorization header each registry last accepted, by (API base, user, password hash): the next check
-# sends it at once instead of first being refused (a Bearer token that expired is refused,
-# and the challenge is answered again). Memory only.
+# The Authorization header each registry last accepted, by (API base, user, password hash):
+# the next check sends it at once instead of first being refused (a Bearer token that expired
+# is refused, and the challenge is answered again). Memory only.
 _ACCEPTED: dict[tuple[str, str, str], str] = {}
 
 
