@@ -182,3 +182,26 @@ def test_enforcement_that_cannot_check_says_so_and_creates_nothing(
                                              filters={"name": "^/moorings-test-closed$"}) == []
     finally:
         orch.stop()
+
+
+def test_a_disallowed_container_found_at_launch_is_stopped(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient, images: Images,
+        cleanup: None) -> None:
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    repo = ConfigRepository(ConfigStore(folder), load_catalog())
+    allowed_id = str(docker_client.images.get(test_env.image).id)
+    repo.update_service({"container.engine.host": test_env.docker_host,
+                         "enforcement.enabled": True,
+                         "enforcement.allowlist": ", ".join([allowed_id,
+                                                             *others(docker_client)])})
+    good = hand_start(docker_client, test_env.image, "moorings-test-launch-good")
+    bad = hand_start(docker_client, images.build(), "moorings-test-launch-bad")
+    orch = build_core(folder, claim=False).orchestrator
+    orch.start()
+    try:
+        wait_stopped(docker_client, bad)
+        assert running_state(docker_client, good)
+        assert orch.enforcement().checking
+    finally:
+        orch.stop()
