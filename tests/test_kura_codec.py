@@ -92,8 +92,8 @@ def test_kura_only_properties_are_kept_and_named_as_without_effect() -> None:
     for prop in ("container.identity.enabled", "container.permissions"):
         assert f"web-nginx: {prop} is not a field Moorings knows; it is kept as it is but has " \
                "no effect." in doc.warnings
-    assert "service: enforcement.enabled is not a field Moorings knows; it is kept as it is " \
-           "but has no effect." in doc.warnings
+    # Kura's signature and enforcement fields are Moorings' own fields now: no warning.
+    assert not [w for w in doc.warnings if "enforcement" in w or "signature" in w]
     # Every type here follows from the value: no record of types is needed.
     assert KURA_TYPES_KEY not in web
 
@@ -401,7 +401,8 @@ def test_plan_says_what_would_change_and_writes_nothing(tmp_path: Path) -> None:
     assert plan.replaced == ("mqtt-broker",)
     assert plan.untouched == ("local-only",)
     assert plan.unchanged == ()
-    assert "enforcement.enabled" in plan.service_changes
+    # The file's service values (enforcement off, an empty allowlist) are the defaults.
+    assert plan.service_changes == ()
     assert plan.skipped == ["org.eclipse.kura.clock.ClockService",
                             "org.eclipse.kura.watchdog.WatchdogService",
                             "org.eclipse.kura.ssl.SslManagerService", "db"]
@@ -409,7 +410,7 @@ def test_plan_says_what_would_change_and_writes_nothing(tmp_path: Path) -> None:
         "Would create: web-nginx.",
         "Would replace: mqtt-broker.",
         "Would leave as they are (not in the file): local-only.",
-        f"Would change the service settings: {', '.join(plan.service_changes)}.",
+        "The service settings are already as in the file.",
         "Skipped 4 components that are not containers: org.eclipse.kura.clock.ClockService, "
         "org.eclipse.kura.watchdog.WatchdogService, org.eclipse.kura.ssl.SslManagerService, db."]
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}

@@ -123,3 +123,27 @@ def test_always_pull_pulls_once_per_fresh_start() -> None:
     assert kinds(plan([d], [], STORE, images=frozenset({ref}))) == [(Kind.PULL, "web")]
     assert kinds(plan([d], [], STORE, images=frozenset({ref}), pulled={"web": ref})) == [
         (Kind.CREATE, "web")]
+
+
+def test_a_signed_image_is_verified_once_per_fresh_start_even_when_present() -> None:
+    d = desired("web", **{"container.signature.trust.anchor": "-----BEGIN PUBLIC KEY-----"})
+    assert d.spec is not None
+    assert d.spec.signing is not None
+    ref = d.spec.reference
+    # The tag is on the engine, but it may have moved upstream: verify (and pull) first.
+    assert kinds(plan([d], [], STORE, images=frozenset({ref}))) == [(Kind.PULL, "web")]
+    assert kinds(plan([d], [], STORE, images=frozenset({ref}), pulled={"web": ref})) == [
+        (Kind.CREATE, "web")]
+    # A running container of it is adopted: no check, no pull.
+    assert kinds(plan([d], [ours(d)], STORE, images=frozenset())) == [(Kind.ADOPT, "web")]
+
+
+def test_a_new_trust_anchor_recreates_but_the_digest_field_does_not() -> None:
+    plain = desired("web")
+    signed = desired("web", **{"container.signature.trust.anchor": "-----BEGIN PUBLIC KEY-----"})
+    stored = desired("web", **{"container.signature.enforcement.digest": "sha256:" + "a" * 64})
+    assert plain.spec is not None
+    assert signed.spec is not None
+    assert stored.spec is not None
+    assert signed.spec.digest != plain.spec.digest
+    assert stored.spec.digest == plain.spec.digest

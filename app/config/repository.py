@@ -241,6 +241,24 @@ class ConfigRepository:
         self._commit(change, frozenset({name}))
         return self.instance(name)
 
+    def record_value(self, name: str, field_id: str, value: Scalar) -> bool:
+        """Store one value that Moorings itself derived (the digest it verified), not a
+        person's edit: the other values are kept as stored. Whether anything changed."""
+        stored = self._data.instances.get(name)
+        if stored is None or stored.properties.get(field_id) == value:
+            return False
+
+        def change(data: StoredConfig) -> StoredConfig:
+            inst = data.instances.get(name)
+            if inst is None:
+                raise ConfigError([FieldError("name", "Name", f"There is no instance named "
+                                              f"{name}.", name, name)])
+            data.instances[name] = StoredInstance(inst.factory, {**inst.properties,
+                                                                 field_id: value})
+            return data
+        self._commit(change)
+        return True
+
     def delete_instance(self, name: str) -> None:
         if name not in self._data.instances:
             return

@@ -91,6 +91,12 @@ class Engine:
     def ping(self) -> None:
         self._call(f"reaching the engine at {self.url}", self._api.ping)
 
+    def info(self) -> Document:
+        """The engine's settings (``docker info``): its insecure registries, say."""
+        info: Document = self._call(f"reading the settings of the engine at {self.url}",
+                                    self._api.info)
+        return info
+
     # -- containers ----------------------------------------------------------------------
     def containers(self, name: str | None = None,
                    ids: list[str] | None = None) -> list[Document]:

@@ -21,6 +21,7 @@ from app.fields import limits, names, ports, volumes
 from app.fields import logger as logger_fields
 from app.fields.lists import split_list
 from app.metatype import ComponentDescriptor, FieldDescriptor
+from app.signing.verify import SigningPolicy
 
 # Docker's own default tag, used when the descriptor has no tag field at all.
 DEFAULT_TAG = "latest"
@@ -83,6 +84,8 @@ class ContainerSpec:
     create_kwargs: Mapping[str, Any] = field(hash=False)
     host_config_kwargs: Mapping[str, Any] = field(hash=False)
     digest: str
+    # Set when the instance has a trust anchor: the image is verified, then run by digest.
+    signing: SigningPolicy | None = None
 
 
 class _Reader:
@@ -185,6 +188,8 @@ def spec_from_values(
 
     if read.errors or image is None or tag is None:
         raise ConfigError(read.errors)
+    anchor = (read.text("trust-anchor") or "").strip()
+    signing = SigningPolicy(anchor, read.flag("verify-tlog")) if anchor else None
     reference = names.image_reference(image, tag)
     create = {"image": reference, **create}
     return ContainerSpec(
@@ -203,7 +208,8 @@ def spec_from_values(
         privileged=read.flag("privileged"),
         create_kwargs=MappingProxyType(create),
         host_config_kwargs=MappingProxyType(host),
-        digest=config_digest(reference, create, host),
+        digest=config_digest(reference, create, host, signing),
+        signing=signing,
     )
 
 
@@ -314,7 +320,8 @@ def _orderless(items: list[Any]) -> list[Any]:
 
 
 def config_digest(
-    reference: str, create_kwargs: Mapping[str, Any], host_config_kwargs: Mapping[str, Any]
+    reference: str, create_kwargs: Mapping[str, Any], host_config_kwargs: Mapping[str, Any],
+    signing: SigningPolicy | None = None,
 ) -> str:
     """sha256 hex of the canonical JSON of what the engine gets.
 
@@ -334,7 +341,10 @@ def config_digest(
         host["port_bindings"] = {
             port: _orderless(list(bound)) for port, bound in host["port_bindings"].items()
         }
-    document = {"reference": reference, "create": create, "host_config": host}
+    document: dict[str, Any] = {"reference": reference, "create": create, "host_config": host}
+    if signing is not None:
+        # A new trust anchor or log rule means the running image must be verified again.
+        document["signing"] = {"anchor": signing.trust_anchor, "tlog": signing.transparency_log}
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from app.errors import SyntaxProblem
 from app.fields.devices import parse_devices
+from app.fields.digests import parse_allowlist, parse_digest
 from app.fields.env import parse_env
 from app.fields.limits import parse_cpus, parse_gpus, parse_memory
 from app.fields.lists import split_list
@@ -41,6 +42,8 @@ SYNTAXES: dict[str, Callable[[str], object]] = {
     "logger-options": parse_logger_options,
     "docker-host": parse_docker_host,
     "file-path": parse_file_path,
+    "image-digest": parse_digest,
+    "digest-list": parse_allowlist,
 }
 
 

@@ -34,7 +34,7 @@ from app.inventory.rows import (
     changed_fields,
     row_from_listing,
 )
-from app.orchestrator.events import ConnectionChanged, ContainerEvent, Event
+from app.orchestrator.events import ConnectionChanged, ContainerBlocked, ContainerEvent, Event
 from app.orchestrator.service import Orchestrator
 
 __all__ = ["FeedState", "ImagesChanged", "Inventory", "InventoryEvent", "InventoryListener",
@@ -129,6 +129,7 @@ class Inventory:
         self._expect: dict[str, tuple[Callable[[ContainerRow], bool], float]] = {}
         self._refill: dict[str, float] = {}
         self._image_list = ImageList()
+        self._blocked: dict[str, str] = {}  # container id -> why enforcement stopped it (worker)
 
     # ------------------------------------------------------------------ public, any thread
     def add_listener(self, fn: InventoryListener) -> None:
@@ -262,6 +263,9 @@ class Inventory:
         # hand over, never wait here.
         if isinstance(event, (ContainerEvent, ConnectionChanged)):
             self._queue.put(event)
+        elif isinstance(event, ContainerBlocked) and event.container_id:
+            cid, reason = event.container_id, event.reason
+            self._queue.put(_Task(lambda: self._mark_blocked(cid, reason)))
 
     # ------------------------------------------------------------------ worker thread
     def _emit(self, event: InventoryEvent) -> None:
@@ -481,7 +485,17 @@ class Inventory:
         self._put_row(old, new)
         return cid
 
+    def _mark_blocked(self, cid: str, reason: str) -> None:
+        """Enforcement stopped the container: its row says why, until it is removed."""
+        self._blocked[cid] = reason
+        with self._lock:
+            old = self._rows.get(cid)
+        if old is not None:
+            self._put_row(old, replace(old, blocked=reason))
+
     def _put_row(self, old: ContainerRow | None, new: ContainerRow) -> None:
+        if new.blocked != self._blocked.get(new.id, ""):
+            new = replace(new, blocked=self._blocked.get(new.id, ""))
         if old == new:
             return
         with self._lock:
@@ -498,6 +512,7 @@ class Inventory:
             self._emit(RowChanged(new, fields))
 
     def _remove_row(self, cid: str) -> None:
+        self._blocked.pop(cid, None)
         with self._lock:
             old = self._rows.pop(cid, None)
         self._image_list.forget(cid)

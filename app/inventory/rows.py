@@ -48,6 +48,8 @@ class ContainerRow:
     instance: str | None
     managed: bool
     status_text: str
+    # Why allowlist enforcement stopped it (empty: it did not).
+    blocked: str = ""
 
     def state_label(self) -> str:
         """The state in a few words: ``running (healthy)``, ``exited (code 137)``..."""

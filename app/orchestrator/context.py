@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from app.config.repository import ConfigRepository
 from app.engine.gateway import Engine, EngineFactory
@@ -18,6 +19,9 @@ from app.orchestrator.runs import Runs
 from app.orchestrator.runtime import RuntimeState
 from app.orchestrator.state import InstanceStatus, Phase
 from app.orchestrator.steps import StepPool
+
+if TYPE_CHECKING:
+    from app.orchestrator.enforcement import Enforcement
 
 
 @dataclass
@@ -35,6 +39,7 @@ class Context:
     removals: StepPool
     pulls: ThreadPoolExecutor
     engines: EngineFactory
+    enforcement: Enforcement | None = None  # set once built (it needs the context)
 
     def open_engine(self) -> Engine:
         """A new client for the engine the link points at (for a worker thread)."""

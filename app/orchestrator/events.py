@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.engine.progress import PullProgress
-from app.orchestrator.state import InstanceStatus
+from app.orchestrator.state import EnforcementStatus, InstanceStatus
 from app.redact import mask_address, mask_credentials
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,37 @@ class InstanceRemoved:
     name: str
 
 
+@dataclass(frozen=True)
+class DigestVerified:
+    """Moorings verified the instance's image and stored its digest in the instance (a form
+    showing the enforcement digest field can show the new value)."""
+
+    name: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class EnforcementChanged:
+    """The allowlist enforcement's state: on or off, whether it can check, and why not."""
+
+    status: EnforcementStatus
+
+
+@dataclass(frozen=True)
+class ContainerBlocked:
+    """Enforcement stopped a running container (or refused to create one) whose image is not
+    allowed; ``instance`` is set for one of ours."""
+
+    container_id: str
+    name: str
+    image: str
+    reason: str
+    instance: str | None = None
+
+
 Event = (StateChanged | PullProgressed | ContainerEvent | ConnectionChanged | InstanceAdded
-         | InstanceChanged | InstanceRemoved)
+         | InstanceChanged | InstanceRemoved | DigestVerified | EnforcementChanged
+         | ContainerBlocked)
 Listener = Callable[[Event], None]
 
 

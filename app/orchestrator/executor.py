@@ -13,11 +13,13 @@ from app.engine.spec import ContainerSpec
 from app.engine.times import parse_rfc3339
 from app.orchestrator.commands import PRIORITY_ENGINE
 from app.orchestrator.context import Context
-from app.orchestrator.events import InstanceRemoved
+from app.orchestrator.enforcement import EnforcementRefused
+from app.orchestrator.events import ContainerBlocked, InstanceRemoved
 from app.orchestrator.link import EngineUnavailable
 from app.orchestrator.planner import Action, Kind, Observed
 from app.orchestrator.pulls import Pulls
 from app.orchestrator.runs import Run
+from app.orchestrator.signed import pinned
 from app.orchestrator.state import Phase
 from app.orchestrator.steps import StepPool
 
@@ -234,12 +236,26 @@ class StepExecutor:
 
     def _create_and_start(self, name: str, spec: ContainerSpec) -> None:
         board = self._ctx.board
+        run = self._ctx.runs[name]
+        verified = run.verified
+        made = spec
+        if spec.signing is not None:
+            if verified is None:
+                # Never created from an unverified tag; the next pass verifies first.
+                run.pulled = None
+                self.attempt_failed(name, spec, f"{spec.reference} has not been verified yet")
+                return
+            made = pinned(spec, verified)
         board.set(board.or_new(name).with_(phase=Phase.STARTING, reason="creating the container",
                                            progress=None, next_attempt_at=None))
         store = self._ctx.store_id
+        enforcement = self._ctx.enforcement
+        image = str(made.create_kwargs.get("image", spec.reference))
 
         def create_and_start(engine: Engine) -> tuple[str, float]:
-            cid = engine.create(spec, store)
+            if enforcement is not None:
+                enforcement.check_create(engine, image, verified)
+            cid = engine.create(made, store)
             try:
                 engine.start(cid, name)
             except EngineError as exc:
@@ -247,17 +263,19 @@ class StepExecutor:
             return cid, time.time()  # the engine started it just now (no inspect needed)
 
         def done(result: tuple[str, float] | None, error: BaseException | None) -> bool:
+            if isinstance(error, EnforcementRefused):
+                board.note(name, "enforcement", error.sentence)
+                self._ctx.hub.emit(ContainerBlocked("", name, image, error.sentence, name))
             if isinstance(error, _StartFailed):
                 board.note(name, "created", f"container {error.container_id[:12]} created "
-                           f"from {spec.reference}")
+                           f"from {image}")
                 self._step_failed(name, spec, error.cause, error.container_id)
             elif error is not None:
                 self._step_failed(name, spec, error, None)
             else:
                 assert result is not None
                 cid, started = result
-                board.note(name, "created", f"container {cid[:12]} created from "
-                           f"{spec.reference}")
+                board.note(name, "created", f"container {cid[:12]} created from {image}")
                 self.now_running(name, cid, started)
             return False
         self.dispatch(name, "starting", self._ctx.starts, create_and_start, done)
@@ -267,11 +285,19 @@ class StepExecutor:
         board.set(board.or_new(name).with_(phase=Phase.STARTING, reason=why, container_id=cid,
                                            progress=None))
 
+        enforcement = self._ctx.enforcement
+        verified = self._ctx.runs[name].verified
+
         def start(engine: Engine) -> float:
+            if enforcement is not None:
+                image = str(engine.inspect(cid).get("Image") or "")
+                enforcement.check_create(engine, image, verified)
             engine.start(cid, name)
             return time.time()
 
         def done(started: float | None, error: BaseException | None) -> bool:
+            if isinstance(error, EnforcementRefused):
+                board.note(name, "enforcement", error.sentence)
             if error is not None:
                 self._step_failed(name, spec, error, cid)
             else:

@@ -96,7 +96,10 @@ def plan(
         return images(reference) if callable(images) else reference in images
 
     def needs_pull(name: str, spec: ContainerSpec) -> bool:
-        if spec.pull.always and (pulled or {}).get(name) != spec.reference:
+        # A signed image is verified (and pulled by digest) once per fresh start, like an
+        # Always pull one: a tag moved upstream is verified again before it runs.
+        if (spec.pull.always or spec.signing is not None) \
+                and (pulled or {}).get(name) != spec.reference:
             return True
         return not has_image(spec.reference)
 

@@ -35,6 +35,7 @@ class Run:
     given_up: str | None = None
     exited: bool = False  # exited by itself since we started it: not restarted by a pass
     pulled: str | None = None  # the reference pulled since the last reset (pull-always)
+    verified: str | None = None  # the manifest digest verified with that pull (signed images)
     pull: PullTask | None = None
     generation: int = 0
     inferred_stop: float | None = None  # monotonic time of a stop seen only as an event
@@ -58,6 +59,7 @@ class Run:
         self.given_up = None
         self.exited = False
         self.pulled = None
+        self.verified = None
         self.inferred_stop = None
 
     def settle(self) -> None:

@@ -25,11 +25,13 @@ from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
 from app.metatype import INSTANCE_FACTORY_PID
 from app.orchestrator.board import StatusBoard
-from app.orchestrator.commands import PRIORITY_API, PRIORITY_PERSON
+from app.orchestrator.commands import PRIORITY_API, PRIORITY_ENGINE, PRIORITY_PERSON
 from app.orchestrator.config_watch import ConfigWatcher
 from app.orchestrator.context import Context
+from app.orchestrator.enforcement import Enforcement, Offender
 from app.orchestrator.events import (
     ConnectionChanged,
+    EnforcementChanged,
     Event,
     EventHub,
     Listener,
@@ -43,7 +45,7 @@ from app.orchestrator.outside import apply_outside_changes
 from app.orchestrator.reconcile import Reconciler, derive_spec
 from app.orchestrator.runs import Runs
 from app.orchestrator.runtime import RuntimeState, store_id
-from app.orchestrator.state import InstanceStatus
+from app.orchestrator.state import EnforcementStatus, InstanceStatus
 from app.orchestrator.steps import StepPool
 from app.orchestrator.transfers import Transfers
 
@@ -78,7 +80,7 @@ class Orchestrator:
         link = EngineLink(repo, hub, loop, engines, on_connected=self._on_connected,
                           on_waiting=lambda reason: self._reconciler.mark_waiting(reason),
                           on_losing=lambda: self._ctx.events.revoke_shutdown_stops(),
-                          on_event=lambda raw: self._ctx.events.on_event_thread(raw),
+                          on_event=self._on_engine_event_thread,
                           on_target=self._on_target)
         sid = store_id(folder)
         events = EventInterpreter(
@@ -93,6 +95,8 @@ class Orchestrator:
                               lambda: self._ctx.open_engine()),
             pulls=ThreadPoolExecutor(max_workers=PULL_WORKERS, thread_name_prefix="moorings-pull"),
             engines=engines)
+        self._enforcement = Enforcement(self._ctx)
+        self._ctx.enforcement = self._enforcement
         repo.derive_with(derive_spec(repo.catalog))  # each instance's spec, once per change
         self._reconciler = Reconciler(self._ctx)
         self._executor = self._reconciler.executor
@@ -136,6 +140,17 @@ class Orchestrator:
 
     def history(self, name: str) -> list[HistoryEntry]:
         return self._ctx.board.history.entries(name)
+
+    def enforcement(self) -> EnforcementStatus:
+        """The allowlist enforcement's state now (see also EnforcementChanged events)."""
+        return self._enforcement.status()
+
+    def enforcement_preview(self, allowlist: str | None = None) -> Future[list[Offender]]:
+        """The running containers enforcement would stop with ``allowlist`` (the stored one
+        by default), to confirm with a person before it is switched on. Fails with
+        EngineError, or SyntaxProblem for an allowlist that cannot be read."""
+        return self._submit(lambda: self._enforcement.preview(allowlist), PRIORITY_PERSON,
+                            "enforcement preview")
 
     def start(self) -> None:
         """Start the threads; the first pass restores every enabled instance."""
@@ -188,7 +203,12 @@ class Orchestrator:
         """
         def run() -> Any:
             repo = self._ctx.repo
-            inst = repo.update_instance(name, values) if values is not None \
+            if values is not None:
+                given = dict(values)
+                # The verified digest is Moorings' to write: a form's copy of it may be stale.
+                for fid in system_written(repo, name):
+                    given.pop(fid, None)
+            inst = repo.update_instance(name, given) if values is not None \
                 else repo.instance(name)
             self._ctx.board.note(name, "applied", "the configuration was applied")
             return self._fresh_run(name, lambda: inst)
@@ -279,6 +299,8 @@ class Orchestrator:
     def _schedule_periodic(self) -> None:
         def periodic() -> None:
             self._schedule_periodic()
+            if self._ctx.link.is_connected():
+                self._enforcement.retry_if_failing()
             self._reconciler.reconcile(None, "periodic")
         self._ctx.loop.schedule(self._periodic_s, "periodic", periodic)
 
@@ -299,6 +321,8 @@ class Orchestrator:
             for name in ctx.repo.instance_names():
                 ctx.board.note(name, trigger, "connected to the engine at " + host
                                if trigger == "reconnect" else "restoring at launch")
+        # Enforcement looks at every running container before any new one is created.
+        self._enforcement.sweep(trigger)
         self._reconciler.reconcile(None, "reconnect" if trigger == "resubscribe" else trigger)
         if trigger == "restore":
             ctx.runtime.set_loaded(ctx.repo.revision)
@@ -309,14 +333,30 @@ class Orchestrator:
         self._reconciler.reconcile(frozenset({name}), "apply")
         return self._ctx.runs.once_settled(name, then)
 
+    def _on_engine_event_thread(self, raw: dict[str, Any]) -> None:
+        self._ctx.events.on_event_thread(raw)
+        if str(raw.get("Action") or raw.get("status") or "") == "start":
+            cid = str((raw.get("Actor") or {}).get("ID") or raw.get("id") or "")
+            self._submit(lambda: self._enforcement.on_start(cid), PRIORITY_ENGINE,
+                         "enforcement: a container started")
+
     # -- another program saved the configuration -------------------------------------------
     def _on_config_changed_thread(self, changes: Changes) -> None:
         self._submit(lambda: apply_outside_changes(self._ctx, self._reconciler, changes),
                      PRIORITY_PERSON, "configuration changed on disk")
 
 
+def system_written(repo: ConfigRepository, name: str) -> list[str]:
+    """The fields of the instance that Moorings writes (the verified digest)."""
+    if not repo.has_instance(name):
+        return []
+    desc = repo.catalog.by_pid(repo.instance(name).factory).find_by_role("verified-digest")
+    return [desc.id] if desc else []
+
+
 def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:
     """Replay the current state to a late listener (a window opened after start)."""
     listener(orchestrator.connection())
+    listener(EnforcementChanged(orchestrator.enforcement()))
     for status in orchestrator.statuses().values():
         listener(StateChanged(status))

@@ -63,3 +63,23 @@ class InstanceStatus:
         if self.restart_count:
             text += f", restarted {self.restart_count}x"
         return f"{text}: {self.reason}" if self.reason else text
+
+
+@dataclass(frozen=True)
+class EnforcementStatus:
+    """The allowlist enforcement: ``enabled`` in the settings; ``checking`` when it could check
+    every running container (when False while enabled, no new container is created and
+    ``reason`` says why); ``stopped`` the containers it stopped (names), most recent last."""
+
+    enabled: bool
+    checking: bool = True
+    reason: str = ""
+    stopped: tuple[str, ...] = ()
+    checked_at: float | None = None
+
+    def summary(self) -> str:
+        if not self.enabled:
+            return "enforcement off"
+        if not self.checking:
+            return f"enforcement cannot check: {self.reason}"
+        return "enforcement on" + (f": {self.reason}" if self.reason else "")
