@@ -164,7 +164,7 @@ def test_the_new_container_dialog_has_an_edge_of_its_own(qtbot: QtBot,
     from app.metatype import load_catalog
     from ui.services.factory_dialog import FactoryDialog
 
-    found = re.search(r"QDialog#factory-dialog\s*\{\s*border:\s*\d+px solid (#[0-9a-fA-F]{6})",
+    found = re.search(r"QDialog#factory-dialog[^{]*\{\s*border:\s*\d+px solid (#[0-9a-fA-F]{6})",
                       load_style())
     assert found is not None, "the style sheet gives the dialog no edge"
     dialog = FactoryDialog(load_catalog().factories(), lambda _n, _f: [])

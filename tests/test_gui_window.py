@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -419,3 +420,62 @@ def test_import_from_the_window_shows_first_then_adds_the_instance_to_the_tree(
     _wait_phase(qtbot, win, "moorings-test-kura", Phase.RUNNING, timeout=90_000)
     assert docker_client.containers.get("moorings-test-kura").status == "running"
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
+
+
+def test_turning_enforcement_on_asks_first_naming_what_it_would_stop(
+        qtbot: QtBot, window: MainWindow, test_env: TestEnv,
+        docker_client: docker.DockerClient) -> None:
+    """Apply with "Enforce image allowlist" switched on: the window lists the running containers
+    enforcement would stop and applies nothing unless the person says so; then it stops them."""
+    from signed_images import images_fixture
+
+    win = window
+    made = images_fixture(test_env, docker_client)
+    images = next(made)
+    try:
+        bad_image = images.build()
+        entry = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+        bad = docker_client.containers.run(bad_image, name="moorings-test-enf-gui",
+                                           entrypoint=entry, detach=True)
+        # Everything else running on this shared engine stays allowed.
+        keep = {str(c.attrs.get("Image")) for c in docker_client.containers.list()
+                if c.id != bad.id}
+        win.select_service()
+        page = win.service_page
+        assert page is not None
+        page.form.field_editor("enforcement.allowlist").set_value("\n".join(sorted(keep)))
+        page.form.field_editor("enforcement.enabled").set_value(True)
+        # set_value does not count as typing; this is what a person's edit signals.
+        page.form.changed.emit()
+        page.form.validate()
+        page._refresh_buttons()
+        assert page.apply_button.isEnabled()
+        questions: list[tuple[str, str, str]] = []
+        win.confirm = lambda title, text, yes: (  # type: ignore[method-assign]
+            questions.append((title, text, yes)) or False)
+        qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: bool(questions) or "nothing was applied" in page.status_line.text(),
+                        timeout=30_000)
+        assert questions, page.status_line.text()
+        title, text, yes = questions[0]
+        assert title == "Turn on enforcement?"
+        assert "moorings-test-enf-gui" in text
+        assert yes == "Turn on and stop 1"
+        qtbot.waitUntil(lambda: "was not turned on" in page.status_line.text(), timeout=5_000)
+        assert _orch(win).repository.service_values()["enforcement.enabled"] is False
+        bad.reload()
+        assert bad.status == "running"
+
+        win.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
+        qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: _orch(win).repository.service_values()["enforcement.enabled"]
+                        is True, timeout=30_000)
+
+        def stopped() -> None:
+            bad.reload()
+            assert bad.status == "exited"
+        qtbot.waitUntil(stopped, timeout=60_000)
+        docker_client.containers.get("moorings-test-enf-gui")  # stopped, not removed
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(made)

@@ -22,6 +22,7 @@ from app.inventory.feed import FeedState, ImagesChanged, RowAdded, RowChanged, R
 from app.orchestrator.events import (
     ConnectionChanged,
     ContainerEvent,
+    EnforcementChanged,
     InstanceAdded,
     InstanceChanged,
     InstanceRemoved,
@@ -77,6 +78,7 @@ class CoreBridge(QObject):
     instance_added = Signal(str)
     instance_changed = Signal(str)         # its stored configuration changed elsewhere
     instance_removed = Signal(str)
+    enforcement_changed = Signal(object)   # EnforcementStatus
     # The inventory.
     row_added = Signal(object)             # ContainerRow
     row_changed = Signal(object, object)   # ContainerRow, frozenset[str] of field names
@@ -197,6 +199,8 @@ class CoreBridge(QObject):
             self.instance_changed.emit(event.name)
         elif isinstance(event, InstanceRemoved):
             self.instance_removed.emit(event.name)
+        elif isinstance(event, EnforcementChanged):
+            self.enforcement_changed.emit(event.status)
         elif isinstance(event, RowAdded):
             self.row_added.emit(event.row)
         elif isinstance(event, RowChanged):

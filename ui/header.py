@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QResizeEvent
 
     from app.orchestrator.events import ConnectionChanged
+    from app.orchestrator.state import EnforcementStatus
 
 SECTIONS = (("services", "Services"), ("containers", "Containers"), ("images", "Images"))
 
@@ -73,6 +74,13 @@ class Header(QWidget):
         self.security_warning.setAccessibleName("Security warning")
         self.security_warning.setVisible(False)
         rows.addWidget(self.security_warning)
+        # Enforcement that cannot check fails closed: said here, loudly, until it can again.
+        self.enforcement_warning = QLabel("")
+        self.enforcement_warning.setObjectName("enforcement-warning")
+        self.enforcement_warning.setWordWrap(True)
+        self.enforcement_warning.setAccessibleName("Enforcement warning")
+        self.enforcement_warning.setVisible(False)
+        rows.addWidget(self.enforcement_warning)
         self.back_button = QPushButton("‹ Back")
         self.back_button.setObjectName("back")
         self.back_button.setMinimumHeight(TOUCH_MIN)
@@ -108,6 +116,14 @@ class Header(QWidget):
         row.addWidget(nav)
         row.addWidget(self.host_label, 1)
         row.addWidget(self.connection_label)
+
+    def show_enforcement(self, status: EnforcementStatus) -> None:
+        """A warning while enforcement is on but cannot check (nothing new is created)."""
+        failing = status.enabled and not status.checking
+        self.enforcement_warning.setText(
+            f"⚠ Enforcement cannot check the running containers: {status.reason}. No new "
+            "container is created until it can." if failing else "")
+        self.enforcement_warning.setVisible(failing)
 
     def show_connection(self, conn: ConnectionChanged, warning: str | None) -> None:
         """The engine's address and state; ``warning`` is what makes it unsafe, if it is."""

@@ -128,6 +128,8 @@ class MainWindow(QMainWindow):
         self.sections.setCurrentWidget(services)
         bridge.connection_changed.connect(self._on_connection)
         self._on_connection(self.orch.connection())
+        bridge.enforcement_changed.connect(self.header.show_enforcement)
+        self.header.show_enforcement(self.orch.enforcement())
         warnings = self._load_warnings + list(self.repo.load_warnings)
         if warnings:
             self.show_message(" ".join(dict.fromkeys(warnings)), error=True)

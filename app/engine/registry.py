@@ -147,8 +147,10 @@ class RegistryClient:
         guard.check()
         response = self._send(url, headers)
         if response.status_code == 401:
-            self._authorization = self._authenticate(response)
-            response.close()
+            try:
+                self._authorization = self._authenticate(response)
+            finally:
+                response.close()  # also when the challenge fails: its connection goes back
             response = self._send(url, headers)
             if response.status_code != 401 and self._authorization:
                 _ACCEPTED[self._key] = self._authorization

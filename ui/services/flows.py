@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from app.errors import FieldError
+    from app.orchestrator.enforcement import Offender
     from app.orchestrator.events import ConnectionChanged
     from app.orchestrator.service import Orchestrator
     from ui.bridge import CoreBridge
@@ -213,6 +214,45 @@ class ServicesFlows(QObject):
         if page.form.validate():
             return
         values = page.form.values()
+        service = self.repo.service_descriptor()
+        switch = service.find_by_role("enforcement-enabled")
+        allowlist = service.find_by_role("enforcement-allowlist")
+        turning_on = switch is not None and bool(values.get(switch.id)) and \
+            not bool(self.repo.service_values().get(switch.id))
+        if not turning_on:
+            self._send_form(page, lambda: self.orch.update_service(values),
+                            lambda result: result)
+            return
+        # Switching enforcement on stops running containers: the person sees which first.
+        text = str(values.get(allowlist.id, "")) if allowlist is not None else None
+
+        def cannot(failure: Failure) -> None:
+            page.status_line.setText(f"Enforcement cannot check the running containers "
+                                     f"({failure.sentence}); nothing was applied.")
+        self.ops.run(self.orch.enforcement_preview(text), owner=page,
+                     on_success=lambda offenders: self._confirm_enforcement(page, values,
+                                                                            offenders),
+                     on_failure=cannot, busy=page.set_busy)
+
+    def _confirm_enforcement(self, page: FormPage, values: dict[str, Any],
+                             offenders: list[Offender]) -> None:
+        if offenders:
+            most = 8
+            lines = [f"• {o.name} ({o.image})" for o in offenders[:most]]
+            if len(offenders) > most:
+                lines.append(f"• and {len(offenders) - most} more")
+            n = len(offenders)
+            text = (f"Only images in the allowlist or verified for their instance may run. "
+                    f"{n} running container{'s' if n != 1 else ''} would be stopped (not "
+                    "removed):\n" + "\n".join(lines))
+            yes = f"Turn on and stop {n}"
+        else:
+            text = ("Only images in the allowlist or verified for their instance may run. No "
+                    "running container would be stopped.")
+            yes = "Turn on"
+        if not self._confirm("Turn on enforcement?", text, yes):
+            page.status_line.setText("Enforcement was not turned on; nothing was applied.")
+            return
         self._send_form(page, lambda: self.orch.update_service(values), lambda result: result)
 
     def _send_form(self, page: FormPage, work: Callable[[], Future[Any]],
