@@ -45,6 +45,9 @@ SECRETS_MODE = 0o600
 # Backups and moved-aside files may hold passwords (a schema 1 file had them inline).
 BACKUP_MODE = 0o600
 
+# The sections of secrets.json that hold values (the rest is bookkeeping).
+_SECRET_SECTIONS = ("service", "instances", "components")
+
 # Schema 1 is frozen history: these are the properties it stored inline in moorings.json, so
 # migrating it needs no knowledge of today's metatype.
 SCHEMA1_SECRET_IDS: frozenset[str] = frozenset({"registry.password"})
@@ -60,10 +63,12 @@ class StoredInstance:
 
 @dataclass
 class StoredConfig:
-    """Everything the store holds: the service's properties and the named instances."""
+    """Everything the store holds: the service's properties, the named instances, and the
+    properties of the other singleton components by pid (the cloud connection)."""
 
     service: dict[str, Scalar] = field(default_factory=dict)
     instances: dict[str, StoredInstance] = field(default_factory=dict)
+    components: dict[str, dict[str, Scalar]] = field(default_factory=dict)
     # Which save produced it (a token written into both files, so that they are one commit);
     # "" for a configuration not read from disk or written before generations existed.
     generation: str = field(default="", compare=False)
@@ -211,13 +216,25 @@ def _config_from_doc(doc: JsonObject) -> StoredConfig:
         properties = _scalars(_object(entry, "properties", where), where)
         instances[name] = StoredInstance(factory=factory, properties=properties)
     return StoredConfig(service=service, instances=instances,
+                        components=_components(doc),
                         generation=_text(doc, "generation"), revision=_revision(doc))
+
+
+def _components(doc: JsonObject) -> dict[str, dict[str, Scalar]]:
+    out: dict[str, dict[str, Scalar]] = {}
+    for pid, entry in _object(doc, "components", "").items():
+        where = f'component "{pid}": '
+        if not isinstance(entry, dict):
+            raise _Unreadable(f"{where}it is {_kind(entry)} instead of an object")
+        out[pid] = _scalars(entry, where)
+    return out
 
 
 @dataclass
 class _Secrets:
     service: dict[str, Scalar] = field(default_factory=dict)
     instances: dict[str, dict[str, Scalar]] = field(default_factory=dict)
+    components: dict[str, dict[str, Scalar]] = field(default_factory=dict)
 
 
 def _secrets_from_doc(doc: JsonObject) -> _Secrets:
@@ -228,7 +245,7 @@ def _secrets_from_doc(doc: JsonObject) -> _Secrets:
         if not isinstance(entry, dict):
             raise _Unreadable(f"{where}it is {_kind(entry)} instead of an object")
         instances[name] = _scalars(entry, where)
-    return _Secrets(service=service, instances=instances)
+    return _Secrets(service=service, instances=instances, components=_components(doc))
 
 
 def _check_scalars(values: dict[str, Scalar], where: str) -> None:
@@ -268,11 +285,24 @@ def _split(data: StoredConfig, secret_ids: frozenset[str]) -> tuple[JsonObject, 
         "service": public_service,
         "instances": public_instances,
     }
+    public_components: JsonObject = {}
+    secret_components: JsonObject = {}
+    for pid, props in data.components.items():
+        _check_scalars(props, f'component "{pid}" ')
+        public_components[pid] = {k: v for k, v in props.items() if k not in secret_ids}
+        hidden = {k: v for k, v in props.items() if k in secret_ids and v != ""}
+        if hidden:
+            secret_components[pid] = hidden
+    # Only when there are any: a folder without them reads the same in an older Moorings.
+    if public_components:
+        config["components"] = public_components
     secrets: JsonObject = {"schema": SCHEMA_VERSION}
     # The service has no secret today; the section appears only if it ever gets one.
     if secret_service:
         secrets["service"] = secret_service
     secrets["instances"] = secret_instances
+    if secret_components:
+        secrets["components"] = secret_components
     return config, secrets
 
 
@@ -504,7 +534,7 @@ class ConfigStore:
             # Drop the set that never took effect (it may hold a password nobody uses).
             repaired: JsonObject = {"schema": SCHEMA_VERSION,
                                     "generation": _text(config_doc, "secrets")}
-            for key in ("service", "instances"):
+            for key in _SECRET_SECTIONS:
                 if key in chosen:
                     repaired[key] = chosen[key]
             with contextlib.suppress(OSError):
@@ -648,6 +678,8 @@ class ConfigStore:
 
     def _merge_secrets(self, stored: StoredConfig, secrets: _Secrets, warnings: list[str]) -> None:
         stored.service.update(secrets.service)
+        for pid, values in secrets.components.items():
+            stored.components.setdefault(pid, {}).update(values)
         orphans: list[str] = []
         for name, values in secrets.instances.items():
             instance = stored.instances.get(name)
@@ -719,7 +751,7 @@ class ConfigStore:
         if secrets.doc is not None:
             chosen, _ = _paired_secrets(config.doc, secrets.doc)
         in_force: JsonObject = {"generation": _text(chosen, "generation")}
-        for key in ("service", "instances"):
+        for key in _SECRET_SECTIONS:
             if isinstance(chosen.get(key), dict):
                 in_force[key] = chosen[key]
         return secrets.raw, in_force, _revision(config.doc)
@@ -734,10 +766,9 @@ class ConfigStore:
         """
         generation = token.token_hex(8)
         old_raw, in_force, revision = self._in_force()
-        sets: JsonObject = {k: secrets_doc[k] for k in ("service", "instances")
-                            if k in secrets_doc}
+        sets: JsonObject = {k: secrets_doc[k] for k in _SECRET_SECTIONS if k in secrets_doc}
         unchanged = in_force is not None and old_raw is not None and all(
-            (in_force.get(k) or {}) == (sets.get(k) or {}) for k in ("service", "instances"))
+            (in_force.get(k) or {}) == (sets.get(k) or {}) for k in _SECRET_SECTIONS)
         secrets_generation = _text(in_force, "generation") if unchanged else token.token_hex(8)
         config_out: JsonObject = {"schema": config_doc.get("schema", SCHEMA_VERSION),
                                   "generation": generation, "revision": revision + 1,

@@ -10,6 +10,7 @@ from app.fields.env import parse_env
 from app.fields.limits import parse_cpus, parse_gpus, parse_memory
 from app.fields.lists import split_list
 from app.fields.logger import parse_logger_options, parse_logger_type
+from app.fields.mqtt import parse_broker_url_or_empty, parse_client_id, parse_topic_segment
 from app.fields.names import (
     parse_docker_host,
     parse_file_path,
@@ -41,6 +42,9 @@ SYNTAXES: dict[str, Callable[[str], object]] = {
     "logger-options": parse_logger_options,
     "docker-host": parse_docker_host,
     "file-path": parse_file_path,
+    "mqtt-url": parse_broker_url_or_empty,
+    "mqtt-client-id": parse_client_id,
+    "topic-segment": parse_topic_segment,
 }
 
 

@@ -1,0 +1,12 @@
+"""The remote part of the core, built once: the manager and the applications it serves."""
+
+from __future__ import annotations
+
+from app.orchestrator.service import Orchestrator
+from app.remote.manager import RemoteManager
+
+
+def build_remote(orchestrator: Orchestrator) -> RemoteManager:
+    """The cloud link of ``orchestrator``'s folder with Kura's applications and Moorings' own;
+    not started (it stays off the broker until its settings enable it)."""
+    return RemoteManager(orchestrator)
