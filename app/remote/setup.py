@@ -9,4 +9,8 @@ from app.remote.manager import RemoteManager
 def build_remote(orchestrator: Orchestrator) -> RemoteManager:
     """The cloud link of ``orchestrator``'s folder with Kura's applications and Moorings' own;
     not started (it stays off the broker until its settings enable it)."""
-    return RemoteManager(orchestrator)
+    from app.remote.inventory_v1 import InventoryV1
+
+    manager = RemoteManager(orchestrator)
+    manager.register(InventoryV1(orchestrator))
+    return manager
