@@ -9,8 +9,10 @@ from app.remote.manager import RemoteManager
 def build_remote(orchestrator: Orchestrator) -> RemoteManager:
     """The cloud link of ``orchestrator``'s folder with Kura's applications and Moorings' own;
     not started (it stays off the broker until its settings enable it)."""
+    from app.remote.conf_v1 import ConfV1
     from app.remote.inventory_v1 import InventoryV1
 
     manager = RemoteManager(orchestrator)
+    manager.register(ConfV1(orchestrator))
     manager.register(InventoryV1(orchestrator))
     return manager
