@@ -111,6 +111,14 @@ class RemoteManager:
             except Exception:
                 log.exception("a cloud link listener failed")
 
+    def publish(self, topic: str, data: bytes, qos: int = 0) -> bool:
+        """Queue a message to the broker; False when not connected (it is dropped)."""
+        return self.connection.publish(topic, data, qos)
+
+    def identity(self) -> Identity | None:
+        """Who this gateway is in the topics of the connection in force."""
+        return self._identity()
+
     def _publish(self, topic: str, data: bytes, qos: int) -> bool:
         return self.connection.publish(topic, data, qos)
 

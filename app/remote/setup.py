@@ -11,8 +11,10 @@ def build_remote(orchestrator: Orchestrator) -> RemoteManager:
     not started (it stays off the broker until its settings enable it)."""
     from app.remote.conf_v1 import ConfV1
     from app.remote.inventory_v1 import InventoryV1
+    from app.remote.moorings_v1 import MooringsV1
 
     manager = RemoteManager(orchestrator)
     manager.register(ConfV1(orchestrator))
     manager.register(InventoryV1(orchestrator))
+    manager.register(MooringsV1(orchestrator, manager.publish, manager.identity))
     return manager
