@@ -44,3 +44,4 @@ bench: bootstrap
 	$(VENV)/bin/python bench/bench_gui.py
 	$(VENV)/bin/python bench/bench_inventory.py
 	$(VENV)/bin/python bench/bench_removal.py
+	$(VENV)/bin/python bench/bench_remote.py

@@ -157,6 +157,15 @@ class KapuaConsole:
                 body: bytes | str | None = None, *, metrics: dict[str, Any] | None = None,
                 timeout: float = REQUEST_TIMEOUT_S, request_id: str | None = None) -> Reply:
         """One request as Kapua sends it; the reply, checked as Kapua's parser reads it."""
+        return parse_reply(self.request_raw(device, app, method, resources, body,
+                                            metrics=metrics, timeout=timeout,
+                                            request_id=request_id))
+
+    def request_raw(self, device: str, app: str, method: str, resources: str,
+                    body: bytes | str | None = None, *, metrics: dict[str, Any] | None = None,
+                    timeout: float = REQUEST_TIMEOUT_S,
+                    request_id: str | None = None) -> Message:
+        """:meth:`request`, returning the reply message as it came (a bare echo's, say)."""
         rid = request_id or str(random.randint(-(2 ** 63), 2 ** 63 - 1))
         reply_topic = f"$EDC/{self.account}/{self.client_id}/{app}/REPLY/{rid}"
         q: queue.Queue[Message] = queue.Queue()
@@ -182,7 +191,7 @@ class KapuaConsole:
             with self._lock:
                 self._waiters.pop(reply_topic, None)
             self.client.unsubscribe(reply_topic)
-        return parse_reply(message)
+        return message
 
     def publish_raw(self, topic: str, data: bytes) -> None:
         self.client.publish(topic, data, qos=0)

@@ -674,15 +674,19 @@ def export_configuration(
     catalog: Catalog,
     *,
     include_secrets: bool = False,
+    singletons: Mapping[str, Mapping[str, Scalar]] | None = None,
 ) -> bytes:
     """The configuration as a file of ``fmt``; passwords only with ``include_secrets``.
+    ``singletons``, the other components by pid (the cloud connection), go into Moorings JSON
+    only: Kura has no such component.
 
     Raises CodecError (naming the instance and property) for a value the format cannot carry.
     """
     if fmt is ExportFormat.MOORINGS_JSON:
         from app.config.transfer import build_document
 
-        doc = build_document(service, instances, catalog, include_secrets=include_secrets)
+        doc = build_document(service, instances, catalog, include_secrets=include_secrets,
+                             components=singletons)
         return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("utf-8")
     components = [_out_component(SERVICE_PID, None, service, catalog.by_pid(SERVICE_PID),
                                  include_secrets)]
@@ -700,8 +704,10 @@ def export_view(fmt: ExportFormat, current: ConfigView, catalog: Catalog, *,
                 include_secrets: bool = False) -> bytes:
     """:func:`export_configuration` of the configuration in force (the repository)."""
     instances = {i.name: (i.factory, dict(i.values)) for i in current.instances()}
+    stored = getattr(current, "stored_components", None)
     return export_configuration(fmt, current.service_values(), instances, catalog,
-                                include_secrets=include_secrets)
+                                include_secrets=include_secrets,
+                                singletons=stored() if callable(stored) else None)
 
 
 def component_out(pid: str, factory: str | None, values: Mapping[str, Scalar],

@@ -342,6 +342,11 @@ class ConfigRepository:
                 old = data.instances.get(name)
                 props = imported_values(parsed, name, old.properties if old else None)
                 data.instances[name] = StoredInstance(factory, props)
+            for pid, values in parsed.components.items():
+                stored = data.components.get(pid, {})
+                kept = {sid: stored[sid] for sid in parsed.absent_component_secrets.get(pid, ())
+                        if sid in stored}
+                data.components[pid] = {**values, **kept}
             return data
         self._commit(change, frozenset(parsed.instances))
         return parsed
@@ -350,4 +355,9 @@ class ConfigRepository:
         with self._lock:
             instances = {i.name: (i.factory, dict(i.values)) for i in self.instances()}
             return build_document(self.service_values(), instances, self._catalog,
-                                  include_secrets=include_secrets)
+                                  include_secrets=include_secrets,
+                                  components=self.stored_components())
+
+    def stored_components(self) -> dict[str, dict[str, Scalar]]:
+        """The other singletons that have stored values (defaults filled in), by pid."""
+        return {pid: self.component_values(pid) for pid in sorted(self._data.components)}
