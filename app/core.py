@@ -85,5 +85,5 @@ def build_core(folder: Path, *, claim: bool = True, inventory: bool = False,
     if remote:
         from app.remote.setup import build_remote
 
-        cloud = build_remote(orch)
+        cloud = build_remote(orch, inv)
     return Core(folder, repo, orch, inv, lock, list(repo.load_warnings), cloud)

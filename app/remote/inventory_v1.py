@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from app.engine.errors import EngineError
 from app.engine.gateway import Engine
 from app.engine.labels import instance_of
+from app.inventory.feed import Inventory
 from app.inventory.rows import split_image
 from app.orchestrator.service import Orchestrator
 from app.remote.dispatch import ERROR, Request, RequestError, Response, bad_request, not_found
@@ -52,10 +53,14 @@ def container_version(row: dict[str, Any]) -> str:
 
 
 class InventoryV1:
+    """``feed``, the live inventory (kept current by the engine's events), answers the listing
+    of containers while it is live: a console's poll then costs no engine call."""
+
     app_id = APP_ID
 
-    def __init__(self, orchestrator: Orchestrator) -> None:
+    def __init__(self, orchestrator: Orchestrator, feed: Inventory | None = None) -> None:
         self._orch = orchestrator
+        self._feed = feed
 
     # -- the engine ------------------------------------------------------------------------
     def _engine(self, fn: Callable[[Engine], T], label: str) -> T:
@@ -67,6 +72,10 @@ class InventoryV1:
             raise RequestError(ERROR, f"{label} took more than {ENGINE_WAIT_S:.0f} s") from None
 
     def containers(self) -> list[dict[str, str]]:
+        feed = self._feed
+        if feed is not None and feed.state().state == "live":
+            return [{"name": r.name, "version": f"{r.image}:{r.tag}" if r.tag else r.image,
+                     "type": "DOCKER", "state": kura_state(r.state)} for r in feed.rows()]
         rows = self._engine(lambda e: e.containers(), "listing containers")
         return [{"name": container_name(r), "version": container_version(r), "type": "DOCKER",
                  "state": kura_state(str(r.get("State", "")))} for r in rows]

@@ -10,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from app.config.model import Scalar
 from app.config.repository import ConfigRepository
+from app.inventory.feed import Inventory
 from app.metatype import ComponentDescriptor
 from app.orchestrator.service import Orchestrator
 from app.remote.birth import birth_source
@@ -48,6 +49,12 @@ class RemoteManager:
         self._watch = threading.Thread(target=self._watch_settings, name="moorings-cloud-watch",
                                        daemon=True)
         self._started = False
+        self._feed: Inventory | None = None
+        self._feed_started = False
+
+    def own_feed(self, feed: Inventory) -> None:
+        """A live inventory this link starts when it first connects, and stops with itself."""
+        self._feed = feed
 
     # -- settings ------------------------------------------------------------------------------
     def values(self) -> dict[str, Scalar]:
@@ -98,11 +105,17 @@ class RemoteManager:
         self._stopping.set()
         if self._started:
             self.connection.stop(timeout)
+        if self._feed is not None and self._feed_started:
+            self._feed.stop(0)
         self.dispatcher.shutdown()
         self._writer.shutdown(wait=False)
 
     # -- inside ----------------------------------------------------------------------------------
     def _emit(self, event: CloudLinkChanged) -> None:
+        if event.connected and self._feed is not None and not self._feed_started \
+                and not self._stopping.is_set():
+            self._feed_started = True
+            self._feed.start()
         with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
