@@ -17,7 +17,7 @@ from mqtt_harness import MqttEnv
 from app.config.repository import ConfigRepository
 from app.config.store import ConfigStore
 from app.core import Core, build_core
-from app.metatype import SERVICE_PID, load_catalog
+from app.metatype import load_catalog
 from app.remote.events import CloudLinkChanged
 from app.remote.settings import CLOUD_PID
 
@@ -107,5 +107,3 @@ def next_message(q: queue.Queue[Message], timeout: float = 30, *,
 def lifecycle(console: KapuaConsole, cid: str) -> queue.Queue[Message]:
     return console.watch(f"$EDC/{console.account}/{cid}/MQTT/#")
 
-
-__all__ = ["SERVICE_PID"]
