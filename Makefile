@@ -45,3 +45,4 @@ bench: bootstrap
 	$(VENV)/bin/python bench/bench_inventory.py
 	$(VENV)/bin/python bench/bench_removal.py
 	$(VENV)/bin/python bench/bench_signing.py
+	$(VENV)/bin/python bench/bench_remote.py

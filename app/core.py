@@ -1,5 +1,6 @@
 """The composition root: the core built once, the same way, for headless mode, the window, the
-benchmarks and a plugin (the folder's lock, the repository, the orchestrator, the inventory)."""
+benchmarks and a plugin (the folder's lock, the repository, the orchestrator, the inventory, the
+cloud link)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from app.inventory.feed import Inventory
     from app.orchestrator.lock import FolderLock
     from app.orchestrator.service import Orchestrator
+    from app.remote.manager import RemoteManager
 
 
 @dataclass
@@ -26,14 +28,19 @@ class Core:
     inventory: Inventory | None = None
     lock: FolderLock | None = None
     warnings: list[str] = field(default_factory=list)
+    remote: RemoteManager | None = None
 
     def start(self) -> None:
         self.orchestrator.start()
         if self.inventory is not None:
             self.inventory.start()
+        if self.remote is not None:
+            self.remote.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the threads (the containers keep running) and let the folder go."""
+        if self.remote is not None:
+            self.remote.stop(min(timeout, 3.0))  # DC and a clean disconnect first
         if self.inventory is not None:
             self.inventory.stop(0)
         self.orchestrator.stop(timeout=timeout)
@@ -43,13 +50,16 @@ class Core:
 
 
 def build_core(folder: Path, *, claim: bool = True, inventory: bool = False,
-               lock: FolderLock | None = None, **orchestrator_options: Any) -> Core:
+               lock: FolderLock | None = None, remote: bool = True,
+               **orchestrator_options: Any) -> Core:
     """Build (not start) the core of ``folder``. Raises StoreError with a sentence.
 
     ``claim`` takes the folder's lock (one Moorings per folder) unless ``lock`` is one already
     held (the window takes it before its first frame); ``inventory`` adds the live container
-    and image inventory (the window's); ``orchestrator_options`` go to the Orchestrator
-    (``periodic_interval_s``, ``engines``...). Reads the disk: call it off a GUI thread.
+    and image inventory (the window's); ``remote`` the cloud link (remote management over
+    MQTT, off the broker until its settings enable it); ``orchestrator_options`` go to the
+    Orchestrator (``periodic_interval_s``, ``engines``...). Reads the disk: call it off a GUI
+    thread.
     """
     from app.config.repository import ConfigRepository
     from app.config.store import ConfigStore
@@ -71,4 +81,9 @@ def build_core(folder: Path, *, claim: bool = True, inventory: bool = False,
         from app.inventory.feed import Inventory
 
         inv = Inventory(orch)
-    return Core(folder, repo, orch, inv, lock, list(repo.load_warnings))
+    cloud = None
+    if remote:
+        from app.remote.setup import build_remote
+
+        cloud = build_remote(orch, inv)
+    return Core(folder, repo, orch, inv, lock, list(repo.load_warnings), cloud)

@@ -3,8 +3,8 @@
 #
 #  1. System packages: the Docker engine, a registry, htpasswd, a static busybox (test image),
 #     Xvfb with x11-utils, matchbox and openbox (the window's placement is tested with no
-#     window manager and with those two), sshd, openssl, and the libraries Qt's xcb/offscreen
-#     platforms load. Installed with apt-get when missing and we are root; otherwise we say
+#     window manager and with those two), sshd, openssl, Mosquitto (the MQTT broker of the
+#     remote management tests), and the libraries Qt's xcb/offscreen platforms load. Installed with apt-get when missing and we are root; otherwise we say
 #     what to install and stop.
 #  2. The virtualenv .venv with the project installed editable with its test extras,
 #     reinstalled only when pyproject.toml (or the checkout's location) changed.
@@ -31,6 +31,8 @@ declare -A CMD_PKG=(
   [openbox]=openbox
   [sshd]=openssh-server
   [openssl]=openssl
+  [mosquitto]=mosquitto
+  [mosquitto_passwd]=mosquitto
 )
 # shared libraries Qt's xcb and offscreen platform plugins need
 LIB_PKGS=(

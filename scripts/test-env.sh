@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The real Docker engine and the real authenticated registry that Moorings' tests use.
+# The real Docker engine, the real authenticated registry and the MQTT broker (Debian's
+# Mosquitto, with passwords, TLS and Kapua's device ACL) that Moorings' tests use.
 #
 #   scripts/test-env.sh start     start what is missing (idempotent), write the env file
 #   scripts/test-env.sh stop      remove test objects, stop the registry and the dockerd WE started
@@ -8,7 +9,10 @@
 #
 # State lives in $MOORINGS_TEST_STATE_DIR (default /tmp/moorings-test-env): dockerd's pidfile
 # and log (only when we started it), the registry's config, htpasswd, data, log and pidfile, the
-# registry password (generated once per state folder, mode 0600), and the env file.
+# registry password (generated once per state folder, mode 0600), and the env file. The broker
+# lives in $STATE/mosquitto: its config, password file, ACL, the CA and server certificate the
+# harness generates (and a second CA that signed nothing, for the wrong-CA tests), its log,
+# pidfile, and an env file of its own (mosquitto/env: other checkouts rewrite the main one).
 #
 # Only objects named moorings-test* or labelled moorings.test=1 are ever removed; a dockerd
 # that was already running is used as it is and never stopped. See docs in tests/harness.py.
@@ -24,6 +28,16 @@ REG_PIDFILE="$REG_DIR/registry.pid"
 REG_LOG="$REG_DIR/registry.log"
 REG_PORTFILE="$REG_DIR/port"
 REG_PASSFILE="$STATE/registry-password"
+MQ_DIR="$STATE/mosquitto"
+MQ_PIDFILE="$MQ_DIR/mosquitto.pid"
+MQ_LOG="$MQ_DIR/mosquitto.log"
+MQ_ENV="$MQ_DIR/env"
+# Loopback only, and never the well-known 1883/8883 (a broker of this machine's own may be there).
+MQ_PLAIN_PORT="${MOORINGS_TEST_MQTT_PLAIN_PORT:-11883}"
+MQ_TLS_PORT="${MOORINGS_TEST_MQTT_TLS_PORT:-18883}"
+MQ_ACCOUNT="moorings-test"
+MQ_DEVICE_USER="moorings-test-device"
+MQ_SERVER_USER="moorings-test-server"
 
 IMAGE="moorings-test/busybox:1"          # local tag of the test image
 REG_REPO_PATH="moorings-test/busybox"    # its repository inside the registry
@@ -316,6 +330,162 @@ EOF
   log "registry: pushed $registry/$REG_REPO_PATH:${IMAGE##*:}"
 }
 
+# --- the MQTT broker -------------------------------------------------------------------------
+
+port_listening() {
+  python3 - "$1" <<'EOF'
+import socket
+import sys
+
+s = socket.socket()
+s.settimeout(1)
+try:
+    s.connect(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+EOF
+}
+
+mosquitto_up() {
+  pid_is "$MQ_PIDFILE" mosquitto && port_listening "$MQ_PLAIN_PORT" && port_listening "$MQ_TLS_PORT"
+}
+
+# make_certs: a CA, a server certificate for 127.0.0.1/localhost signed by it, and another CA
+# that signed nothing (a client that trusts only it must refuse the broker). Once per folder.
+make_certs() {
+  local d="$MQ_DIR/certs"
+  [ -s "$d/server.crt" ] && [ -s "$d/other-ca.crt" ] && return
+  mkdir -p "$d"
+  (
+    umask 077
+    cd "$d" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Moorings test CA" \
+      -keyout ca.key -out ca.crt >/dev/null 2>&1 &&
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Moorings other CA" \
+      -keyout other-ca.key -out other-ca.crt >/dev/null 2>&1 &&
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout server.key \
+      -out server.csr >/dev/null 2>&1 &&
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >server.ext &&
+    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile server.ext -out server.crt >/dev/null 2>&1 &&
+    rm -f server.csr server.ext ca.srl
+  ) || die "could not make the broker's test certificates with openssl"
+  chmod 644 "$d/ca.crt" "$d/other-ca.crt" "$d/server.crt"
+  log "broker: made a test CA and a server certificate in $d"
+}
+
+write_mosquitto_files() {
+  local who pw_dev pw_srv
+  for who in device server; do
+    [ -s "$MQ_DIR/$who-password" ] || (umask 077 && openssl rand -hex 16 >"$MQ_DIR/$who-password")
+  done
+  pw_dev="$(cat "$MQ_DIR/device-password")"
+  pw_srv="$(cat "$MQ_DIR/server-password")"
+  if [ ! -s "$MQ_DIR/passwd" ]; then
+    (umask 077 && : >"$MQ_DIR/passwd")
+    mosquitto_passwd -b "$MQ_DIR/passwd" "$MQ_DEVICE_USER" "$pw_dev"
+    mosquitto_passwd -b "$MQ_DIR/passwd" "$MQ_SERVER_USER" "$pw_srv"
+  fi
+  # Kapua's broker ACL (AclCreator, kura-remote.md §3.4): a device reads and writes only its own
+  # subtree, may write replies to any requester and NOTIFY under its own id; the server user
+  # (a console, the tests' requester) has the whole account.
+  cat >"$MQ_DIR/acl" <<EOF
+user $MQ_SERVER_USER
+topic readwrite \$EDC/$MQ_ACCOUNT/#
+topic readwrite $MQ_ACCOUNT/#
+
+pattern readwrite \$EDC/$MQ_ACCOUNT/%c/#
+pattern readwrite $MQ_ACCOUNT/%c/#
+pattern write \$EDC/$MQ_ACCOUNT/+/+/REPLY/#
+pattern write \$EDC/$MQ_ACCOUNT/+/+/NOTIFY/%c/#
+EOF
+  local user_line=""
+  # As root without this it drops to the user mosquitto, who cannot read the 0600 passwd.
+  if [ "$(id -u)" -eq 0 ]; then user_line="user root"; fi
+  cat >"$MQ_DIR/mosquitto.conf" <<EOF
+# Written by scripts/test-env.sh: loopback only, passwords, TLS, Kapua's device ACL.
+per_listener_settings false
+allow_anonymous false
+password_file $MQ_DIR/passwd
+acl_file $MQ_DIR/acl
+persistence false
+log_dest file $MQ_LOG
+log_type error
+log_type warning
+log_type notice
+log_type information
+connection_messages true
+$user_line
+
+listener $MQ_PLAIN_PORT 127.0.0.1
+
+listener $MQ_TLS_PORT 127.0.0.1
+cafile $MQ_DIR/certs/ca.crt
+certfile $MQ_DIR/certs/server.crt
+keyfile $MQ_DIR/certs/server.key
+tls_version tlsv1.2
+EOF
+}
+
+write_mosquitto_env() {
+  (
+    umask 077
+    cat >"$MQ_ENV.tmp" <<EOF
+MOORINGS_TEST_MQTT_PLAIN=mqtt://127.0.0.1:$MQ_PLAIN_PORT
+MOORINGS_TEST_MQTT_TLS=mqtts://127.0.0.1:$MQ_TLS_PORT
+MOORINGS_TEST_MQTT_CA=$MQ_DIR/certs/ca.crt
+MOORINGS_TEST_MQTT_OTHER_CA=$MQ_DIR/certs/other-ca.crt
+MOORINGS_TEST_MQTT_ACCOUNT=$MQ_ACCOUNT
+MOORINGS_TEST_MQTT_DEVICE_USER=$MQ_DEVICE_USER
+MOORINGS_TEST_MQTT_DEVICE_PASSWORD=$(cat "$MQ_DIR/device-password")
+MOORINGS_TEST_MQTT_SERVER_USER=$MQ_SERVER_USER
+MOORINGS_TEST_MQTT_SERVER_PASSWORD=$(cat "$MQ_DIR/server-password")
+MOORINGS_TEST_MQTT_DIR=$MQ_DIR
+MOORINGS_TEST_MQTT_LOG=$MQ_LOG
+EOF
+  )
+  mv -f "$MQ_ENV.tmp" "$MQ_ENV"
+}
+
+start_mosquitto() {
+  command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] \
+    || die "mosquitto is not installed: run scripts/bootstrap.sh"
+  mkdir -p "$MQ_DIR"
+  chmod 700 "$MQ_DIR"
+  make_certs
+  write_mosquitto_files
+  write_mosquitto_env
+  if mosquitto_up; then
+    # The ACL may have been rewritten: a HUP makes it read its files again.
+    kill -HUP "$(cat "$MQ_PIDFILE")" 2>/dev/null || true
+    log "broker: running on 127.0.0.1:$MQ_PLAIN_PORT and :$MQ_TLS_PORT (TLS) (pid $(cat "$MQ_PIDFILE"))"
+    return
+  fi
+  stop_pid "$MQ_PIDFILE" mosquitto 5
+  local p i bin
+  for p in "$MQ_PLAIN_PORT" "$MQ_TLS_PORT"; do
+    port_free "$p" || die "127.0.0.1:$p is taken by another program; set MOORINGS_TEST_MQTT_PLAIN_PORT and _TLS_PORT"
+  done
+  bin="$(command -v mosquitto || echo /usr/sbin/mosquitto)"
+  log "broker: starting mosquitto on 127.0.0.1:$MQ_PLAIN_PORT and :$MQ_TLS_PORT (log: $MQ_LOG)"
+  setsid "$bin" -c "$MQ_DIR/mosquitto.conf" >>"$MQ_LOG" 2>&1 </dev/null 9>&- &
+  echo $! >"$MQ_PIDFILE"
+  for ((i = 0; i < 100; i++)); do
+    mosquitto_up && break
+    pid_is "$MQ_PIDFILE" mosquitto || break
+    sleep 0.1
+  done
+  if ! pid_is "$MQ_PIDFILE" mosquitto; then   # setsid forked: find the real process
+    find_pids "mosquitto -c $MQ_DIR/mosquitto.conf" | head -1 >"$MQ_PIDFILE"
+  fi
+  if ! mosquitto_up; then
+    tail -20 "$MQ_LOG" >&2 || true
+    die "mosquitto did not listen on 127.0.0.1:$MQ_PLAIN_PORT/$MQ_TLS_PORT (log above, in $MQ_LOG)"
+  fi
+}
+
 write_env() {
   local pidfile=""
   [ -s "$DOCKERD_PIDFILE" ] && pidfile="$DOCKERD_PIDFILE"
@@ -330,6 +500,7 @@ MOORINGS_TEST_REGISTRY_LOG=$REG_LOG
 MOORINGS_TEST_IMAGE=$IMAGE
 MOORINGS_TEST_DOCKERD_PIDFILE=$pidfile
 EOF
+    if [ -s "$MQ_ENV" ]; then cat "$MQ_ENV" >>"$ENV_FILE.tmp"; fi
   )
   mv -f "$ENV_FILE.tmp" "$ENV_FILE"
   log "env file: $ENV_FILE"
@@ -341,6 +512,7 @@ cmd_start() {
   build_image
   start_registry
   push_image
+  start_mosquitto
   write_env
 }
 
@@ -351,6 +523,7 @@ cmd_stop() {
     "$PY" "$ROOT/tests/harness.py" cleanup --images --docker-host "$DOCKER_HOST_URL" || true
   fi
   stop_pid "$REG_PIDFILE" docker-registry 10
+  stop_pid "$MQ_PIDFILE" mosquitto 5
   if [ -s "$DOCKERD_PIDFILE" ]; then
     stop_pid "$DOCKERD_PIDFILE" dockerd 30
   else

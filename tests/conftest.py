@@ -6,7 +6,8 @@ Without them such tests are skipped locally and fail in CI (CI=true).
 
 Fixtures: ``test_env`` (session, a :class:`harness.TestEnv`), ``docker_client`` (session,
 a ``docker.DockerClient`` with the API version negotiated) and ``cleanup`` (removes every
-``moorings-test*`` / ``moorings.test=1`` container, network and volume after the test).
+``moorings-test*`` / ``moorings.test=1`` container, network and volume after the test), and
+``mqtt_env`` (session, the test MQTT broker: :class:`mqtt_harness.MqttEnv`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import docker
 import pytest
 from harness import TestEnv, TestEnvMissing, check_env, cleanup_test_objects
 from harness import docker_client as make_docker_client
+from mqtt_harness import MqttEnv, MqttEnvMissing
 
 pytest_plugins = ["endpoint_fixtures"]
 # Qt reads this when the QApplication is created: tests never need a screen.
@@ -69,3 +71,18 @@ def cleanup(docker_client: docker.DockerClient) -> Iterator[None]:
     running or left in Created), networks and volumes when it ends."""
     yield
     cleanup_test_objects(docker_client)
+
+
+@pytest.fixture(scope="session")
+def mqtt_env() -> MqttEnv:
+    """The test broker (Mosquitto on loopback, passwords, TLS, Kapua's ACL), checked once per
+    session: skipped when it is not up (locally), failed (in CI), as the engine is."""
+    try:
+        env = MqttEnv.from_environ()
+        env.check()
+    except MqttEnvMissing as e:
+        if _in_ci():
+            pytest.fail(f"CI needs the test MQTT broker, but {e}: scripts/run-tests.sh should "
+                        "have started it (see its output above).", pytrace=False)
+        pytest.skip(f"needs the test MQTT broker, but {e}. Start it with `make test-env`.")
+    return env

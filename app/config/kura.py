@@ -23,7 +23,10 @@ from app.config.kura_wire import (
     CodecError,
     KuraComponent,
     KuraProperty,
+    OutAD,
     OutComponent,
+    OutOCD,
+    OutOption,
     OutProperty,
     is_kura_json,
     not_xml_char,
@@ -55,6 +58,7 @@ __all__ = [
     "export_configuration",
     "export_view",
     "plan_import",
+    "read_components",
     "read_configuration",
     "skipped_line",
 ]
@@ -170,6 +174,12 @@ class _Reading:
 
     def warn(self, component: str, message: str) -> None:
         self.out.warnings.append(f"{shown(component)}: {message}")
+
+
+def read_components(components: list[KuraComponent], catalog: Catalog) -> ParsedDocument:
+    """:func:`read_configuration` of components already read from Kura XML (CONF-V1's PUT
+    body, whose components it needs to see itself first)."""
+    return _from_components(components, KURA_XML, catalog)
 
 
 def _from_components(components: list[KuraComponent], source: str,
@@ -493,15 +503,19 @@ def export_configuration(
     catalog: Catalog,
     *,
     include_secrets: bool = False,
+    singletons: Mapping[str, Mapping[str, Scalar]] | None = None,
 ) -> bytes:
     """The configuration as a file of ``fmt``; passwords only with ``include_secrets``.
+    ``singletons``, the other components by pid (the cloud connection), go into Moorings JSON
+    only: Kura has no such component.
 
     Raises CodecError (naming the instance and property) for a value the format cannot carry.
     """
     if fmt is ExportFormat.MOORINGS_JSON:
         from app.config.transfer import build_document
 
-        doc = build_document(service, instances, catalog, include_secrets=include_secrets)
+        doc = build_document(service, instances, catalog, include_secrets=include_secrets,
+                             components=singletons)
         return (json.dumps(doc, indent=2, sort_keys=False) + "\n").encode("utf-8")
     components = [_out_component(SERVICE_PID, None, service, catalog.by_pid(SERVICE_PID),
                                  include_secrets)]
@@ -519,8 +533,41 @@ def export_view(fmt: ExportFormat, current: ConfigView, catalog: Catalog, *,
                 include_secrets: bool = False) -> bytes:
     """:func:`export_configuration` of the configuration in force (the repository)."""
     instances = {i.name: (i.factory, dict(i.values)) for i in current.instances()}
+    stored = getattr(current, "stored_components", None)
     return export_configuration(fmt, current.service_values(), instances, catalog,
-                                include_secrets=include_secrets)
+                                include_secrets=include_secrets,
+                                singletons=stored() if callable(stored) else None)
+
+
+def component_out(pid: str, factory: str | None, values: Mapping[str, Scalar],
+                  desc: ComponentDescriptor, *, include_secrets: bool = False,
+                  with_ocd: bool = False, password_stand_in: str | None = None) -> OutComponent:
+    """One component in Kura's form (what CONF-V1 sends): its properties, its ``ocd:OCD``
+    generated from the metatype with ``with_ocd``. Passwords only with ``include_secrets``;
+    else, with ``password_stand_in``, each stored password is sent as that text instead (and
+    an empty one as empty), so that a console that sends back what it read keeps it."""
+    out = _out_component(pid, factory, values, desc, include_secrets)
+    props = list(out.properties)
+    if password_stand_in is not None and not include_secrets:
+        for f in desc.fields:
+            if f.is_secret:
+                stored = str(values.get(f.id, "") or "")
+                props.append(_out(f.id, FieldType.PASSWORD,
+                                  password_stand_in if stored else ""))
+    return OutComponent(pid, props, _ocd(desc) if with_ocd else None)
+
+
+def _ocd(desc: ComponentDescriptor) -> OutOCD:
+    ads = [OutAD(f.id, f.name, f.type, f.cardinality, f.required, f.default, f.description,
+                 f.min, f.max, tuple(OutOption(o.label, o.value) for o in f.options))
+           for f in desc.fields]
+    return OutOCD(desc.id, desc.name, desc.description, ads)
+
+
+def write_components(components: Sequence[OutComponent]) -> str:
+    """Kura XML of the components (CodecError for a value XML cannot carry)."""
+    _check_xml(components)
+    return write_xml(components)
 
 
 def _out_component(pid: str, factory: str | None, values: Mapping[str, Scalar],

@@ -347,9 +347,40 @@ class OutProperty:
 
 
 @dataclass(frozen=True)
+class OutOption:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class OutAD:
+    """One ``ocd:AD`` as Kura writes it; None and "" attributes are left out."""
+
+    id: str
+    name: str
+    type: FieldType
+    cardinality: int
+    required: bool
+    default: str | None = None
+    description: str | None = None
+    min: str | None = None
+    max: str | None = None
+    options: Sequence[OutOption] = ()
+
+
+@dataclass(frozen=True)
+class OutOCD:
+    id: str
+    name: str
+    description: str
+    ads: Sequence[OutAD]
+
+
+@dataclass(frozen=True)
 class OutComponent:
     pid: str
     properties: Sequence[OutProperty]
+    ocd: OutOCD | None = None  # written first, as Kura's CONF-V1 GET configurations does
 
 
 # XML 1.0 cannot carry these at all, not even as character references.
@@ -379,6 +410,8 @@ def write_xml(components: Sequence[OutComponent]) -> str:
              f'<esf:configurations xmlns:esf="{ESF_NS}" xmlns:ocd="{OCD_NS}">']
     for comp in components:
         lines.append(f'    <esf:configuration pid="{_attr(comp.pid)}">')
+        if comp.ocd is not None:
+            lines.extend(_ocd_lines(comp.ocd))
         lines.append("        <esf:properties>")
         for prop in comp.properties:
             encrypted = "true" if prop.type is FieldType.PASSWORD else "false"
@@ -394,6 +427,41 @@ def write_xml(components: Sequence[OutComponent]) -> str:
         lines.append("        </esf:properties>")
         lines.append("    </esf:configuration>")
     lines.append("</esf:configurations>")
+    return "\n".join(lines) + "\n"
+
+
+def _attrs(pairs: Sequence[tuple[str, str | None]]) -> str:
+    return "".join(f' {k}="{_attr(v)}"' for k, v in pairs if v not in (None, ""))
+
+
+def _ocd_lines(ocd: OutOCD) -> list[str]:
+    head = _attrs([("name", ocd.name), ("description", ocd.description), ("id", ocd.id)])
+    lines = [f"        <ocd:OCD{head}>"]
+    for ad in ocd.ads:
+        head = "            <ocd:AD" + _attrs([
+            ("name", ad.name), ("id", ad.id), ("type", ad.type.value),
+            ("cardinality", str(ad.cardinality)), ("required", "true" if ad.required else
+                                                   "false"),
+            ("default", ad.default), ("description", ad.description), ("min", ad.min),
+            ("max", ad.max)])
+        if not ad.options:
+            lines.append(head + "/>")
+            continue
+        lines.append(head + ">")
+        for o in ad.options:
+            option = _attrs([("label", o.label), ("value", o.value)])
+            lines.append(f"                <ocd:Option{option}/>")
+        lines.append("            </ocd:AD>")
+    lines.append("        </ocd:OCD>")
+    return lines
+
+
+def write_snapshot_ids(ids: Sequence[int]) -> str:
+    """``esf:snapshot-ids``, the body of CONF-V1's snapshot lists."""
+    lines = ['<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+             f'<esf:snapshot-ids xmlns:esf="{ESF_NS}" xmlns:ocd="{OCD_NS}">']
+    lines.extend(f"    <esf:snapshotIds>{i}</esf:snapshotIds>" for i in ids)
+    lines.append("</esf:snapshot-ids>")
     return "\n".join(lines) + "\n"
 
 

@@ -313,6 +313,14 @@ def _cross_field_errors(
                     "container uses another network stack's ports directly; expected Internal "
                     "Ports and External Ports to be empty with this network mode")))
 
+    broker = component.find_by_syntax("mqtt-url")
+    enabled = component.find_by_role("enabled")
+    if broker and enabled and broker.id not in failed and typed.get(enabled.id) is True \
+            and not str(typed.get(broker.id, "")).strip():
+        out.append(_problem(broker, name, SyntaxProblem(
+            f"a broker is required while {enabled.name} is on; expected mqtts://HOST[:PORT] "
+            "or mqtt://HOST[:PORT], or turn Enabled off")))
+
     ltype = component.find_by_syntax("logger-type")
     lopts = component.find_by_syntax("logger-options")
     if ltype and lopts and not {ltype.id, lopts.id} & failed:

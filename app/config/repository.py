@@ -35,19 +35,22 @@ class Changes:
     names: frozenset[str] = frozenset()
     service: bool = False
     revision: int = 0
+    components: frozenset[str] = frozenset()  # pids of the other singletons that changed
 
     def __bool__(self) -> bool:
-        return bool(self.names or self.service)
+        return bool(self.names or self.service or self.components)
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(self.names | other.names, self.service or other.service,
-                       max(self.revision, other.revision))
+                       max(self.revision, other.revision), self.components | other.components)
 
 
 def _changes(old: StoredConfig, new: StoredConfig) -> Changes:
     names = {n for n in set(old.instances) | set(new.instances)
              if old.instances.get(n) != new.instances.get(n)}
-    return Changes(frozenset(names), old.service != new.service, new.revision)
+    pids = {p for p in set(old.components) | set(new.components)
+            if old.components.get(p) != new.components.get(p)}
+    return Changes(frozenset(names), old.service != new.service, new.revision, frozenset(pids))
 
 
 def _copy(data: StoredConfig) -> StoredConfig:
@@ -55,6 +58,7 @@ def _copy(data: StoredConfig) -> StoredConfig:
         service=dict(data.service),
         instances={n: StoredInstance(i.factory, dict(i.properties))
                    for n, i in data.instances.items()},
+        components={p: dict(v) for p, v in data.components.items()},
         generation=data.generation, revision=data.revision)
 
 
@@ -109,6 +113,13 @@ class ConfigRepository:
     def _service_values(self, data: StoredConfig) -> dict[str, Scalar]:
         base = default_values(self.service_descriptor())
         base.update(data.service)
+        return base
+
+    def component_values(self, pid: str) -> dict[str, Scalar]:
+        """A singleton component's values other than the service's (the cloud connection):
+        its defaults, then what is stored."""
+        base = default_values(self._catalog.by_pid(pid))
+        base.update(self._data.components.get(pid, {}))
         return base
 
     def instance_names(self) -> list[str]:
@@ -279,6 +290,21 @@ class ConfigRepository:
         self._commit(change)
         return self.service_values()
 
+    def update_component(self, pid: str, values: Mapping[str, object]) -> dict[str, Scalar]:
+        """Validate and store a singleton component's values (merged over the stored ones);
+        raise ConfigError with every problem and change nothing."""
+        desc = self._catalog.by_pid(pid)
+
+        def change(data: StoredConfig) -> StoredConfig:
+            merged = {**default_values(desc), **data.components.get(pid, {}), **values}
+            result = validate(desc, merged, None)
+            if result.errors:
+                raise ConfigError(result.errors)
+            data.components[pid] = {**result.values, **result.extras}
+            return data
+        self._commit(change)
+        return self.component_values(pid)
+
     # -- other writers ---------------------------------------------------------------------
     def refresh(self) -> Changes | None:
         """Read the files again if another process saved since our snapshot; say what changed.
@@ -334,6 +360,11 @@ class ConfigRepository:
                 old = data.instances.get(name)
                 props = imported_values(parsed, name, old.properties if old else None)
                 data.instances[name] = StoredInstance(factory, props)
+            for pid, values in parsed.components.items():
+                stored = data.components.get(pid, {})
+                kept = {sid: stored[sid] for sid in parsed.absent_component_secrets.get(pid, ())
+                        if sid in stored}
+                data.components[pid] = {**values, **kept}
             return data
         self._commit(change, frozenset(parsed.instances))
         return parsed
@@ -342,4 +373,9 @@ class ConfigRepository:
         with self._lock:
             instances = {i.name: (i.factory, dict(i.values)) for i in self.instances()}
             return build_document(self.service_values(), instances, self._catalog,
-                                  include_secrets=include_secrets)
+                                  include_secrets=include_secrets,
+                                  components=self.stored_components())
+
+    def stored_components(self) -> dict[str, dict[str, Scalar]]:
+        """The other singletons that have stored values (defaults filled in), by pid."""
+        return {pid: self.component_values(pid) for pid in sorted(self._data.components)}

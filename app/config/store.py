@@ -60,6 +60,9 @@ SECRETS_MODE = 0o600
 # Backups and moved-aside files may hold passwords (a schema 1 file had them inline).
 BACKUP_MODE = 0o600
 
+# The sections of secrets.json that hold values (the rest is bookkeeping).
+_SECRET_SECTIONS = ("service", "instances", "components")
+
 
 def _timestamp() -> str:
     return time.strftime("%Y%m%d-%H%M%S")
@@ -221,7 +224,7 @@ class ConfigStore:
             # Drop the set that never took effect (it may hold a password nobody uses).
             repaired: JsonObject = {"schema": SCHEMA_VERSION,
                                     "generation": text_field(config_doc, "secrets")}
-            for key in ("service", "instances"):
+            for key in _SECRET_SECTIONS:
                 if key in chosen:
                     repaired[key] = chosen[key]
             with contextlib.suppress(OSError):
@@ -365,6 +368,8 @@ class ConfigStore:
 
     def _merge_secrets(self, stored: StoredConfig, secrets: Secrets, warnings: list[str]) -> None:
         stored.service.update(secrets.service)
+        for pid, values in secrets.components.items():
+            stored.components.setdefault(pid, {}).update(values)
         orphans: list[str] = []
         for name, values in secrets.instances.items():
             instance = stored.instances.get(name)
@@ -436,7 +441,7 @@ class ConfigStore:
         if secrets.doc is not None:
             chosen, _ = paired_secrets(config.doc, secrets.doc)
         in_force: JsonObject = {"generation": text_field(chosen, "generation")}
-        for key in ("service", "instances"):
+        for key in _SECRET_SECTIONS:
             if isinstance(chosen.get(key), dict):
                 in_force[key] = chosen[key]
         return secrets.raw, in_force, revision_of(config.doc)
@@ -451,10 +456,9 @@ class ConfigStore:
         """
         generation = token.token_hex(8)
         old_raw, in_force, revision = self._in_force()
-        sets: JsonObject = {k: secrets_doc[k] for k in ("service", "instances")
-                            if k in secrets_doc}
+        sets: JsonObject = {k: secrets_doc[k] for k in _SECRET_SECTIONS if k in secrets_doc}
         unchanged = in_force is not None and old_raw is not None and all(
-            (in_force.get(k) or {}) == (sets.get(k) or {}) for k in ("service", "instances"))
+            (in_force.get(k) or {}) == (sets.get(k) or {}) for k in _SECRET_SECTIONS)
         secrets_generation = text_field(in_force, "generation") if unchanged else token.token_hex(8)
         config_out: JsonObject = {"schema": config_doc.get("schema", SCHEMA_VERSION),
                                   "generation": generation, "revision": revision + 1,

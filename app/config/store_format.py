@@ -34,10 +34,12 @@ class StoredInstance:
 
 @dataclass
 class StoredConfig:
-    """Everything the store holds: the service's properties and the named instances."""
+    """Everything the store holds: the service's properties, the named instances, and the
+    properties of the other singleton components by pid (the cloud connection)."""
 
     service: dict[str, Scalar] = field(default_factory=dict)
     instances: dict[str, StoredInstance] = field(default_factory=dict)
+    components: dict[str, dict[str, Scalar]] = field(default_factory=dict)
     # Which save produced it (a token written into both files, so that they are one commit);
     # "" for a configuration not read from disk or written before generations existed.
     generation: str = field(default="", compare=False)
@@ -177,13 +179,25 @@ def config_from_doc(doc: JsonObject) -> StoredConfig:
         properties = _scalars(_object(entry, "properties", where), where)
         instances[name] = StoredInstance(factory=factory, properties=properties)
     return StoredConfig(service=service, instances=instances,
+                        components=_components(doc),
                         generation=text_field(doc, "generation"), revision=revision_of(doc))
+
+
+def _components(doc: JsonObject) -> dict[str, dict[str, Scalar]]:
+    out: dict[str, dict[str, Scalar]] = {}
+    for pid, entry in _object(doc, "components", "").items():
+        where = f'component "{pid}": '
+        if not isinstance(entry, dict):
+            raise Unreadable(f"{where}it is {kind_of(entry)} instead of an object")
+        out[pid] = _scalars(entry, where)
+    return out
 
 
 @dataclass
 class Secrets:
     service: dict[str, Scalar] = field(default_factory=dict)
     instances: dict[str, dict[str, Scalar]] = field(default_factory=dict)
+    components: dict[str, dict[str, Scalar]] = field(default_factory=dict)
 
 
 def secrets_from_doc(doc: JsonObject) -> Secrets:
@@ -194,7 +208,7 @@ def secrets_from_doc(doc: JsonObject) -> Secrets:
         if not isinstance(entry, dict):
             raise Unreadable(f"{where}it is {kind_of(entry)} instead of an object")
         instances[name] = _scalars(entry, where)
-    return Secrets(service=service, instances=instances)
+    return Secrets(service=service, instances=instances, components=_components(doc))
 
 
 def _check_scalars(values: dict[str, Scalar], where: str) -> None:
@@ -234,11 +248,24 @@ def split(data: StoredConfig, secret_ids: frozenset[str]) -> tuple[JsonObject, J
         "service": public_service,
         "instances": public_instances,
     }
+    public_components: JsonObject = {}
+    secret_components: JsonObject = {}
+    for pid, props in data.components.items():
+        _check_scalars(props, f'component "{pid}" ')
+        public_components[pid] = {k: v for k, v in props.items() if k not in secret_ids}
+        hidden = {k: v for k, v in props.items() if k in secret_ids and v != ""}
+        if hidden:
+            secret_components[pid] = hidden
+    # Only when there are any: a folder without them reads the same in an older Moorings.
+    if public_components:
+        config["components"] = public_components
     secrets: JsonObject = {"schema": SCHEMA_VERSION}
     # The service has no secret today; the section appears only if it ever gets one.
     if secret_service:
         secrets["service"] = secret_service
     secrets["instances"] = secret_instances
+    if secret_components:
+        secrets["components"] = secret_components
     return config, secrets
 
 

@@ -30,6 +30,10 @@ class ParsedDocument:
     # Kura file that are neither a container instance nor the service (their pids).
     source: str = "Moorings JSON"
     skipped: list[str] = field(default_factory=list)
+    # The other singleton components (the cloud connection), by pid, and the secret ids each
+    # did not mention (the stored value is kept).
+    components: dict[str, dict[str, Scalar]] = field(default_factory=dict)
+    absent_component_secrets: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _doc_error(message: str, component: str | None = None) -> FieldError:
@@ -187,10 +191,12 @@ def check_document(doc: object, catalog: Catalog) -> ParsedDocument:
             f"The file has schema {schema!r}, newer than this Moorings reads "
             f"({DOCUMENT_SCHEMA}); export it again with this version or upgrade Moorings."))
         return out
-    unknown = set(doc) - {"format", "schema", "service", "instances", SERVICE_PID}
+    unknown = set(doc) - {"format", "schema", "service", "instances", "components",
+                          SERVICE_PID}
     for key in sorted(unknown):
         out.errors.append(_doc_error(
             f"Unknown top-level key {key!r}; expected \"service\" and \"instances\"."))
+    check_components(doc.get("components", {}), catalog, out)
 
     service_raw = doc.get("service", doc.get(SERVICE_PID))
     if service_raw is not None:
@@ -234,6 +240,33 @@ def check_service(values: Mapping[str, object], catalog: Catalog, out: ParsedDoc
     out.warnings.extend(f"service: {w}" for w in result.warnings)
     out.errors.extend(_kura_type_errors(types, result.extras, "service"))
     out.service = {**result.values, **result.extras, **_types_entry(types)}
+
+
+def check_components(raw: object, catalog: Catalog, out: ParsedDocument) -> None:
+    """Validate ``"components"``: the other singletons' properties (the cloud connection), by
+    pid."""
+    if not isinstance(raw, dict):
+        out.errors.append(_doc_error("\"components\" must be an object keyed by component pid."))
+        return
+    known = [c.pid for c in catalog.singletons() if c.pid and c.pid != SERVICE_PID]
+    for pid, props in raw.items():
+        if pid not in known:
+            out.errors.append(_doc_error(f"Unknown component {pid!r}; expected one of "
+                                         f"{', '.join(sorted(known))}.", pid))
+            continue
+        if not isinstance(props, dict):
+            out.errors.append(_doc_error("A component must be an object of property ids to "
+                                         "values.", pid))
+            continue
+        desc = catalog.by_pid(pid)
+        result = validate(desc, props, None)
+        out.errors.extend(FieldError(e.field_id, e.field_name, e.message, e.item, pid)
+                          for e in result.errors)
+        out.warnings.extend(f"{pid}: {w}" for w in result.warnings)
+        out.components[pid] = {**result.values, **result.extras}
+        missing = {sid for sid in desc.secret_ids() if sid not in props}
+        if missing:
+            out.absent_component_secrets[pid] = missing
 
 
 def check_instance(name: str, factory: str, values: Mapping[str, object], catalog: Catalog,
@@ -355,6 +388,7 @@ def build_document(
     catalog: Catalog,
     *,
     include_secrets: bool = False,
+    components: Mapping[str, Mapping[str, Scalar]] | None = None,
 ) -> dict[str, Any]:
     """The export document; secret values are left out unless asked for."""
     out_instances: dict[str, Any] = {}
@@ -363,9 +397,17 @@ def build_document(
         secrets = catalog.by_pid(factory).secret_ids()
         kept = {k: v for k, v in props.items() if include_secrets or k not in secrets}
         out_instances[name] = {"factoryPid": factory, "properties": dict(sorted(kept.items()))}
-    return {
+    doc: dict[str, Any] = {
         "format": FORMAT_NAME,
         "schema": DOCUMENT_SCHEMA,
         "service": dict(sorted(service.items())),
         "instances": out_instances,
     }
+    if components:
+        out_components: dict[str, Any] = {}
+        for pid in sorted(components):
+            secrets = catalog.by_pid(pid).secret_ids()
+            out_components[pid] = {k: v for k, v in sorted(components[pid].items())
+                                   if include_secrets or k not in secrets}
+        doc["components"] = out_components
+    return doc

@@ -11,6 +11,7 @@ from app.fields.env import parse_env
 from app.fields.limits import parse_cpus, parse_gpus, parse_memory
 from app.fields.lists import split_list
 from app.fields.logger import parse_logger_options, parse_logger_type
+from app.fields.mqtt import parse_broker_url_or_empty, parse_client_id, parse_topic_segment
 from app.fields.names import (
     parse_docker_host,
     parse_file_path,
@@ -44,6 +45,9 @@ SYNTAXES: dict[str, Callable[[str], object]] = {
     "file-path": parse_file_path,
     "image-digest": parse_digest,
     "digest-list": parse_allowlist,
+    "mqtt-url": parse_broker_url_or_empty,
+    "mqtt-client-id": parse_client_id,
+    "topic-segment": parse_topic_segment,
 }
 
 
