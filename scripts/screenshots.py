@@ -117,7 +117,7 @@ def main() -> int:
         sample_config(Path(tmp))
         core = build_core(Path(tmp), claim=False, inventory=True)
         orch = core.orchestrator
-        bridge = CoreBridge(orch, core.inventory)
+        bridge = CoreBridge(orch, core.inventory, core.remote)
         # As `moorings` starts: the window first, the core attached once it is loaded.
         window = MainWindow()
         # As `moorings --fullscreen` shows it (it fills the screen with no window manager).

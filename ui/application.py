@@ -160,7 +160,7 @@ def run_window(args: argparse.Namespace) -> int:
             window.show_load_error(f"Moorings could not start: {result}")
             return
         assert isinstance(result, Core)
-        bridge = CoreBridge(result.orchestrator, result.inventory)
+        bridge = CoreBridge(result.orchestrator, result.inventory, result.remote)
         loaded.append((result, bridge))
         window.attach(bridge)
         result.start()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,9 +29,12 @@ from app.orchestrator.events import (
     PullProgressed,
     StateChanged,
 )
+from app.remote.events import CloudLinkChanged
 
 if TYPE_CHECKING:
+    from app.config.model import Scalar
     from app.inventory.rows import ContainerRow, ImageRow
+    from app.metatype import ComponentDescriptor
     from app.orchestrator.service import Orchestrator
 
 
@@ -69,6 +72,19 @@ class InventoryLike(Protocol):
     def remove_image(self, id_or_ref: str) -> Future[Any]: ...
 
 
+class RemoteLike(Protocol):
+    """What the GUI uses of ``app.remote.manager.RemoteManager`` (the cloud link)."""
+
+    @property
+    def descriptor(self) -> ComponentDescriptor: ...
+    def values(self) -> dict[str, Scalar]: ...
+    def security_warning(self, values: Mapping[str, Scalar]) -> str | None: ...
+    def update_settings(self, values: Mapping[str, object]) -> Future[dict[str, Scalar]]: ...
+    def link(self) -> CloudLinkChanged: ...
+    def add_listener(self, listener: Callable[[CloudLinkChanged], None]) -> None: ...
+    def remove_listener(self, listener: Callable[[CloudLinkChanged], None]) -> None: ...
+
+
 class CoreBridge(QObject):
     """Lives on the GUI thread; the only way core events reach widgets."""
 
@@ -85,16 +101,20 @@ class CoreBridge(QObject):
     row_removed = Signal(str)              # container id
     images_changed = Signal(object)        # tuple[ImageRow, ...]
     feed_state = Signal(object)            # FeedState
+    # The cloud link (remote management over MQTT).
+    cloud_link_changed = Signal(object)    # CloudLinkChanged
 
     _incoming = Signal()                   # "events are waiting": queued to the GUI thread
     _deliver = Signal(object, object)      # callback, future: settled futures come home here
 
     def __init__(self, orchestrator: Orchestrator | None = None,
                  inventory: InventoryLike | None = None,
+                 remote: RemoteLike | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._orch = orchestrator
         self._inventory: InventoryLike | None = None
+        self._remote = remote
         self._pending: deque[object] = deque()
         self._pending_lock = threading.Lock()
         self._drain_scheduled = False
@@ -105,6 +125,8 @@ class CoreBridge(QObject):
             orchestrator.add_listener(self._on_core_event)
         if inventory is not None:
             self.attach_inventory(inventory)
+        if remote is not None:
+            remote.add_listener(self._on_core_event)
 
     # What the bridge is connected to: for the window that builds the pages (which get what
     # they call explicitly), not a way for a page to find the core.
@@ -122,6 +144,11 @@ class CoreBridge(QObject):
         self._inventory = inventory
         inventory.add_listener(self._on_core_event)
 
+    @property
+    def remote(self) -> RemoteLike | None:
+        """The cloud link, when this core has one."""
+        return self._remote
+
     def replay(self) -> None:
         """Send the current state again, for views created after the core started."""
         from app.orchestrator.service import emit_all_statuses
@@ -134,6 +161,8 @@ class CoreBridge(QObject):
             self._orch.remove_listener(self._on_core_event)
         if self._inventory is not None:
             self._inventory.remove_listener(self._on_core_event)
+        if self._remote is not None:
+            self._remote.remove_listener(self._on_core_event)
         if self._worker is not None:
             # A call under way (a log being saved) still finishes: nothing is lost.
             self._worker.shutdown(wait=False)
@@ -211,6 +240,8 @@ class CoreBridge(QObject):
             self.images_changed.emit(tuple(event.rows))
         elif isinstance(event, FeedState):
             self.feed_state.emit(event)
+        elif isinstance(event, CloudLinkChanged):
+            self.cloud_link_changed.emit(event)
 
     def when_done(self, future: Future[Any], callback: Callable[[Future[Any]], None]) -> None:
         """Call ``callback(future)`` on the GUI thread once ``future`` is settled (widgets use

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from app.orchestrator.events import ConnectionChanged
     from app.orchestrator.state import EnforcementStatus
+    from app.remote.events import CloudLinkChanged
 
 SECTIONS = (("services", "Services"), ("containers", "Containers"), ("images", "Images"))
 
@@ -113,9 +114,27 @@ class Header(QWidget):
         # The host may be long (tcp://gateway-17.example.net:2376): it gives way, and its
         # tooltip keeps the whole address.
         self.host_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # The cloud link (remote management): shown while it is turned on; the broker and the
+        # client id, or why it is not connected (shortened in the middle, whole in the tooltip).
+        self.cloud_label = ElidedLabel()
+        self.cloud_label.setObjectName("cloud-label")
+        self.cloud_label.setAccessibleName("Cloud connection")
+        self.cloud_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.cloud_label.setVisible(False)
         row.addWidget(nav)
-        row.addWidget(self.host_label, 1)
+        row.addWidget(self.host_label, 2)
+        row.addWidget(self.cloud_label, 1)
         row.addWidget(self.connection_label)
+
+    def show_cloud(self, link: CloudLinkChanged) -> None:
+        """The cloud link's state: hidden while it is off."""
+        on = link.state.value != "disabled"
+        sentence = link.sentence()
+        self.cloud_label.set_full_text(("☁ " + sentence) if on else "")
+        self.cloud_label.setToolTip(sentence)
+        self.cloud_label.setAccessibleName(f"Cloud connection: {sentence}")
+        set_style_property(self.cloud_label, "live", "true" if link.connected else "false")
+        self.cloud_label.setVisible(on)
 
     def show_enforcement(self, status: EnforcementStatus) -> None:
         """A warning while enforcement is on but cannot check (nothing new is created)."""

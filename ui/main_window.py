@@ -129,6 +129,9 @@ class MainWindow(QMainWindow):
         bridge.connection_changed.connect(self._on_connection)
         self._on_connection(self.orch.connection())
         bridge.enforcement_changed.connect(self.header.show_enforcement)
+        if bridge.remote is not None:
+            bridge.cloud_link_changed.connect(self.header.show_cloud)
+            self.header.show_cloud(bridge.remote.link())
         self.header.show_enforcement(self.orch.enforcement())
         warnings = self._load_warnings + list(self.repo.load_warnings)
         if warnings:

@@ -168,6 +168,9 @@ class CloudConnection:
                 context.verify_mode = ssl.CERT_NONE
             if settings.client_cert:
                 context.load_cert_chain(settings.client_cert, settings.client_key)
+            # paho drops the TLS socket of a failed handshake without closing it: one file
+            # descriptor lost at every attempt, forever, against a broker we do not trust.
+            context.sslsocket_class = _ClosingSSLSocket
             client.tls_set_context(context)
             if not settings.verify:
                 client.tls_insecure_set(True)
@@ -251,3 +254,14 @@ class CloudConnection:
             self._on_message(message.topic, bytes(message.payload))
         except Exception:
             log.exception("cloud: handing over a message on %s failed", message.topic)
+
+
+class _ClosingSSLSocket(ssl.SSLSocket):
+    """A TLS socket that closes itself when its handshake fails (see the caller)."""
+
+    def do_handshake(self, block: bool = False) -> None:
+        try:
+            super().do_handshake(block)
+        except BaseException:
+            self.close()
+            raise

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from app.orchestrator.enforcement import Offender
     from app.orchestrator.events import ConnectionChanged
     from app.orchestrator.service import Orchestrator
+    from app.remote.events import CloudLinkChanged
     from ui.bridge import CoreBridge
     from ui.services.form_page import FormPage
     from ui.services.instance_page import InstancePage
@@ -62,6 +63,7 @@ class ServicesFlows(QObject):
         bridge.instance_added.connect(self.on_added)
         bridge.instance_changed.connect(self.on_changed)
         bridge.instance_removed.connect(self.on_removed)
+        bridge.cloud_link_changed.connect(self.on_cloud_link)
 
     # -- the core's events ---------------------------------------------------------------
     def on_state(self, status: InstanceStatus) -> None:
@@ -233,6 +235,18 @@ class ServicesFlows(QObject):
                      on_success=lambda offenders: self._confirm_enforcement(page, values,
                                                                             offenders),
                      on_failure=cannot, busy=page.set_busy)
+
+    def on_cloud_link(self, link: CloudLinkChanged) -> None:
+        self.section.model.update_cloud(link)
+        if self.section.cloud_page is not None:
+            self.section.cloud_page.show_link(link)
+
+    def apply_cloud(self) -> None:
+        page, remote = self.section.cloud_page, self.section.remote
+        if page is None or remote is None or page.form.validate():
+            return
+        values = page.form.values()
+        self._send_form(page, lambda: remote.update_settings(values), lambda result: result)
 
     def _confirm_enforcement(self, page: FormPage, values: dict[str, Any],
                              offenders: list[Offender]) -> None:

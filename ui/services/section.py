@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
 
 from app.metatype import SERVICE_PID
 from ui.operations import Operations
+from ui.services.cloud_page import CloudPage
 from ui.services.flows import ServicesFlows
 from ui.services.form_page import FormPage
 from ui.services.instance_page import InstancePage
 from ui.services.service_page import ServicePage
 from ui.services.tree_delegate import BadgeDelegate
-from ui.services.tree_model import INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
+from ui.services.tree_model import CLOUD_KIND, INSTANCE_KIND, KIND_ROLE, NAME_ROLE, ServicesModel
 from ui.style import TOUCH_MIN
 
 if TYPE_CHECKING:
@@ -120,6 +121,16 @@ class ServicesSection(QWidget):
         self.service_page = ServicePage(self.repo.catalog.by_pid(SERVICE_PID))
         self.service_page.form.set_values(self.repo.service_values())
         self.pages.addWidget(self.service_page)
+        # The cloud connection, when this core has one: its own row and page.
+        self.remote = bridge.remote
+        self.cloud_page: CloudPage | None = None
+        if self.remote is not None:
+            self.cloud_page = CloudPage(self.remote.descriptor, self.remote)
+            self.cloud_page.form.set_values(self.remote.values())
+            self.cloud_page.show_link(self.remote.link())
+            self.pages.addWidget(self.cloud_page)
+            self.model.add_cloud(self.remote.descriptor.name or "CloudConnection")
+            self.model.update_cloud(self.remote.link())
 
         # The two layouts share the panes; switching moves them between containers.
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -137,6 +148,8 @@ class ServicesSection(QWidget):
         self.flows = ServicesFlows(self, bridge, orchestrator, self.ops, confirm=confirm,
                                    say=say)
         self.service_page.apply_requested.connect(self.flows.apply_service)
+        if self.cloud_page is not None:
+            self.cloud_page.apply_requested.connect(self.flows.apply_cloud)
         self.add_button.clicked.connect(self.flows.open_factory_dialog)
         self.import_button.clicked.connect(self.flows.open_import_dialog)
         self.export_button.clicked.connect(self.flows.open_export_dialog)
@@ -234,6 +247,8 @@ class ServicesSection(QWidget):
             return
         if current.data(KIND_ROLE) == INSTANCE_KIND:
             self._open_instance(str(current.data(NAME_ROLE)))
+        elif current.data(KIND_ROLE) == CLOUD_KIND and self.cloud_page is not None:
+            self.pages.setCurrentWidget(self.cloud_page)
         else:
             self.pages.setCurrentWidget(self.service_page)
         if not self._initial_selection:

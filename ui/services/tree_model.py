@@ -10,11 +10,12 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from ui.rows_model import ModelIndex, RowsTableModel
 from ui.services.badges import badge_colour, badge_text
-from ui.style import BAD, GOOD
+from ui.style import BAD, BUSY, GOOD, IDLE
 
 if TYPE_CHECKING:
     from app.orchestrator.events import ConnectionChanged
     from app.orchestrator.state import InstanceStatus
+    from app.remote.events import CloudLinkChanged
 
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -22,7 +23,12 @@ NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 
 SERVICE_KIND = "service"
+CLOUD_KIND = "cloud"
 INSTANCE_KIND = "instance"
+
+# The cloud link's state (app.remote.events.LinkState's value) as the tree's badge.
+_CLOUD_BADGES = {"connected": ("connected", GOOD), "connecting": ("connecting", BUSY),
+                 "waiting": ("not connected", BAD), "disabled": ("off", IDLE)}
 
 
 @dataclass
@@ -46,6 +52,7 @@ class ServicesModel(RowsTableModel):
         super().__init__(parent)
         self._rows: list[_Row] = [_Row(SERVICE_KIND, "", service_label)]
         self._connection: ConnectionChanged | None = None
+        self._cloud: CloudLinkChanged | None = None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid() or not (0 <= index.row() < len(self._rows)):
@@ -60,6 +67,8 @@ class ServicesModel(RowsTableModel):
             return row.status
         if row.kind == SERVICE_KIND:
             return self._service_data(row, col, role)
+        if row.kind == CLOUD_KIND:
+            return self._cloud_data(row, col, role)
         if role == Qt.ItemDataRole.DisplayRole:
             return row.label if col == 0 else badge_text(row.status)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -91,7 +100,42 @@ class ServicesModel(RowsTableModel):
             return font
         return None
 
+    def _cloud_data(self, row: _Row, col: int, role: int) -> object:
+        link = self._cloud
+        word, colour = _CLOUD_BADGES.get(link.state.value if link else "disabled",
+                                         ("off", IDLE))
+        if role == Qt.ItemDataRole.DisplayRole:
+            return row.label if col == 0 else word
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return link.sentence() if link else "the cloud connection is off"
+        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+            return QBrush(QColor(colour))
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setBold(True)
+            return font
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{row.label}: {word}"
+        return None
+
     # -- updates -------------------------------------------------------------------------
+    def add_cloud(self, label: str) -> None:
+        """The cloud connection's row, under the orchestration service's."""
+        if any(r.kind == CLOUD_KIND for r in self._rows):
+            return
+        self.beginInsertRows(QModelIndex(), 1, 1)
+        self._rows.insert(1, _Row(CLOUD_KIND, "", label))
+        self.endInsertRows()
+
+    def cloud_row(self) -> int:
+        return next((i for i, r in enumerate(self._rows) if r.kind == CLOUD_KIND), -1)
+
+    def update_cloud(self, link: CloudLinkChanged) -> None:
+        self._cloud = link
+        row = self.cloud_row()
+        if row >= 0:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, 1))
+
     def row_of(self, name: str) -> int:
         for i, row in enumerate(self._rows):
             if row.kind == INSTANCE_KIND and row.name == name:
@@ -114,7 +158,7 @@ class ServicesModel(RowsTableModel):
             if status is not None:
                 self.update_status(status)
             return existing
-        pos = 1
+        pos = sum(1 for r in self._rows if r.kind != INSTANCE_KIND)
         while pos < len(self._rows) and self._rows[pos].name < name:
             pos += 1
         self.beginInsertRows(QModelIndex(), pos, pos)
