@@ -13,6 +13,8 @@ from kapua_client import KapuaConsole
 from mqtt_harness import MqttEnv
 from paho.mqtt.enums import CallbackAPIVersion
 
+from app.remote.connection import ClosingSSLSocket
+
 
 def _device(env: MqttEnv, client_id: str, *, password: str | None = None,
             tls_ca: str | None = None) -> tuple[mqtt.Client, Any]:
@@ -24,7 +26,10 @@ def _device(env: MqttEnv, client_id: str, *, password: str | None = None,
     client.on_connect = lambda c, u, f, rc, p: result.put(rc)
     port = env.plain_port
     if tls_ca is not None:
-        client.tls_set(ca_certs=tls_ca, tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        context = ssl.create_default_context(cafile=tls_ca)
+        # As Moorings' own link does: paho leaves a failed handshake's socket open.
+        context.sslsocket_class = ClosingSSLSocket
+        client.tls_set_context(context)
         port = env.tls_port
     try:
         client.connect("127.0.0.1", port, keepalive=10)

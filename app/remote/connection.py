@@ -170,7 +170,7 @@ class CloudConnection:
                 context.load_cert_chain(settings.client_cert, settings.client_key)
             # paho drops the TLS socket of a failed handshake without closing it: one file
             # descriptor lost at every attempt, forever, against a broker we do not trust.
-            context.sslsocket_class = _ClosingSSLSocket
+            context.sslsocket_class = ClosingSSLSocket
             client.tls_set_context(context)
             if not settings.verify:
                 client.tls_insecure_set(True)
@@ -256,7 +256,7 @@ class CloudConnection:
             log.exception("cloud: handing over a message on %s failed", message.topic)
 
 
-class _ClosingSSLSocket(ssl.SSLSocket):
+class ClosingSSLSocket(ssl.SSLSocket):
     """A TLS socket that closes itself when its handshake fails (see the caller)."""
 
     def do_handshake(self, block: bool = False) -> None:
