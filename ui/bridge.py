@@ -151,7 +151,7 @@ class CoreBridge(QObject):
 
     def replay(self) -> None:
         """Send the current state again, for views created after the core started."""
-        from app.orchestrator.service import emit_all_statuses
+        from app.orchestrator.events import emit_all_statuses
 
         if self._orch is not None:
             emit_all_statuses(self._orch, self._on_core_event)

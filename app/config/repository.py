@@ -142,6 +142,14 @@ class ConfigRepository:
         return name in self._data.instances
 
     # -- checking --------------------------------------------------------------------------
+    def system_written(self, name: str) -> list[str]:
+        """The fields of the instance that Moorings writes, never a form (the verified digest):
+        a form's copy of them may be stale."""
+        if not self.has_instance(name):
+            return []
+        desc = self._catalog.by_pid(self.instance(name).factory).find_by_role("verified-digest")
+        return [desc.id] if desc else []
+
     def check_new_name(self, name: str, factory: str = INSTANCE_FACTORY_PID) -> list[FieldError]:
         """Why ``name`` cannot be used for a new instance (empty list: it can)."""
         return self._name_errors(name, factory, self._data)

@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from app.engine.errors import EngineError, ErrorKind
 from app.engine.gateway import STOP_TIMEOUT_S, Document, Engine, container_name, gone
@@ -191,6 +192,13 @@ class Enforcement:
     def _fail(self, why: str) -> None:
         old = self.status()
         self._publish(EnforcementStatus(True, False, why, old.stopped, time.time()))
+
+    def on_event_thread(self, raw: dict[str, Any]) -> None:
+        """On the engine's event thread: a container start is checked on the loop."""
+        if str(raw.get("Action") or raw.get("status") or "") == "start":
+            cid = str((raw.get("Actor") or {}).get("ID") or raw.get("id") or "")
+            self._ctx.loop.submit(lambda: self.on_start(cid), PRIORITY_ENGINE,
+                                  "enforcement: a container started")
 
     def on_start(self, container_id: str) -> None:
         """A container started: check it at once."""

@@ -7,10 +7,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from app.engine.progress import PullProgress
 from app.orchestrator.state import EnforcementStatus, InstanceStatus
 from app.redact import mask_address, mask_credentials
+
+if TYPE_CHECKING:
+    from app.orchestrator.service import Orchestrator
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +132,11 @@ class EventHub:
                 listener(event)
             except Exception:  # a listener's bug must not stop orchestration
                 log.exception("an event listener failed on %s", type(event).__name__)
+
+
+def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:
+    """Replay the current state to a late listener (a window opened after start)."""
+    listener(orchestrator.connection())
+    listener(EnforcementChanged(orchestrator.enforcement()))
+    for status in orchestrator.statuses().values():
+        listener(StateChanged(status))

@@ -25,17 +25,14 @@ from app.engine.hosts import EngineTarget
 from app.engine.progress import PullProgress
 from app.metatype import INSTANCE_FACTORY_PID
 from app.orchestrator.board import StatusBoard
-from app.orchestrator.commands import PRIORITY_API, PRIORITY_ENGINE, PRIORITY_PERSON
+from app.orchestrator.commands import PRIORITY_API, PRIORITY_PERSON
 from app.orchestrator.config_watch import ConfigWatcher
 from app.orchestrator.context import Context
 from app.orchestrator.enforcement import Enforcement, Offender
 from app.orchestrator.events import (
     ConnectionChanged,
-    EnforcementChanged,
-    Event,
     EventHub,
     Listener,
-    StateChanged,
 )
 from app.orchestrator.history import History, HistoryEntry
 from app.orchestrator.interpret import EventInterpreter
@@ -80,7 +77,7 @@ class Orchestrator:
         link = EngineLink(repo, hub, loop, engines, on_connected=self._on_connected,
                           on_waiting=lambda reason: self._reconciler.mark_waiting(reason),
                           on_losing=lambda: self._ctx.events.revoke_shutdown_stops(),
-                          on_event=self._on_engine_event_thread,
+                          on_event=self._on_event_thread,
                           on_target=self._on_target)
         sid = store_id(folder)
         events = EventInterpreter(
@@ -206,7 +203,7 @@ class Orchestrator:
             if values is not None:
                 given = dict(values)
                 # The verified digest is Moorings' to write: a form's copy of it may be stale.
-                for fid in system_written(repo, name):
+                for fid in repo.system_written(name):
                     given.pop(fid, None)
             inst = repo.update_instance(name, given) if values is not None \
                 else repo.instance(name)
@@ -333,30 +330,11 @@ class Orchestrator:
         self._reconciler.reconcile(frozenset({name}), "apply")
         return self._ctx.runs.once_settled(name, then)
 
-    def _on_engine_event_thread(self, raw: dict[str, Any]) -> None:
+    def _on_event_thread(self, raw: dict[str, Any]) -> None:
         self._ctx.events.on_event_thread(raw)
-        if str(raw.get("Action") or raw.get("status") or "") == "start":
-            cid = str((raw.get("Actor") or {}).get("ID") or raw.get("id") or "")
-            self._submit(lambda: self._enforcement.on_start(cid), PRIORITY_ENGINE,
-                         "enforcement: a container started")
+        self._enforcement.on_event_thread(raw)
 
     # -- another program saved the configuration -------------------------------------------
     def _on_config_changed_thread(self, changes: Changes) -> None:
         self._submit(lambda: apply_outside_changes(self._ctx, self._reconciler, changes),
                      PRIORITY_PERSON, "configuration changed on disk")
-
-
-def system_written(repo: ConfigRepository, name: str) -> list[str]:
-    """The fields of the instance that Moorings writes (the verified digest)."""
-    if not repo.has_instance(name):
-        return []
-    desc = repo.catalog.by_pid(repo.instance(name).factory).find_by_role("verified-digest")
-    return [desc.id] if desc else []
-
-
-def emit_all_statuses(orchestrator: Orchestrator, listener: Callable[[Event], None]) -> None:
-    """Replay the current state to a late listener (a window opened after start)."""
-    listener(orchestrator.connection())
-    listener(EnforcementChanged(orchestrator.enforcement()))
-    for status in orchestrator.statuses().values():
-        listener(StateChanged(status))
