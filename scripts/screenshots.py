@@ -204,6 +204,18 @@ def main() -> int:
             QTest.keyClicks(host, "tcp://gateway-17.example.net:2375")
             shot("12-unsafe-engine")
             service.form.reset()
+        if window.services is not None and window.services.cloud_page is not None:
+            # The cloud connection's page, a plain mqtt:// broker with a password typed in.
+            section = window.services
+            section.tree.setCurrentIndex(section.model.index(section.model.cloud_row(), 0))
+            cloud = section.cloud_page
+            assert cloud is not None
+            cloud.form.field_editor("broker-url").set_value("mqtt://broker.example.net:1883")
+            cloud.form.field_editor("password").set_value("s3cret")
+            cloud.form.changed.emit()
+            shot("17-cloud")
+            cloud.form.reset()
+            window.select_service()
         # The header while connected to such an engine. The test engine is local, so the
         # header is shown a stand-in connection to a plain tcp:// engine, for the picture.
         from app.engine.hosts import EngineTarget

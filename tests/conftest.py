@@ -21,7 +21,7 @@ from harness import TestEnv, TestEnvMissing, check_env, cleanup_test_objects
 from harness import docker_client as make_docker_client
 from mqtt_harness import MqttEnv, MqttEnvMissing
 
-pytest_plugins = ["endpoint_fixtures"]
+pytest_plugins = ["endpoint_fixtures", "remote_fixtures"]
 # Qt reads this when the QApplication is created: tests never need a screen.
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 

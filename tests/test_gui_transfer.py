@@ -6,7 +6,6 @@ the gateway, private when it holds passwords."""
 
 from __future__ import annotations
 
-import base64
 import json
 import re
 import stat
@@ -16,6 +15,7 @@ from pathlib import Path
 import docker
 import pytest
 from harness import TestEnv
+from kura_fixture import kura_instance_text
 from orchestration import Recorder, running
 from pytestqt.qtbot import QtBot
 
@@ -50,11 +50,7 @@ def stick_with(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def kura_text(env: TestEnv) -> str:
-    return ((KURA / "engine-instance.xml").read_text(encoding="utf-8")
-            .replace("@REGISTRY@", env.registry).replace("@IMAGE@", env.image_repo)
-            .replace("@TAG@", env.image_tag).replace("@USER@", env.registry_user)
-            .replace("@PASSWORD_B64@",
-                     base64.b64encode(env.registry_password.encode()).decode()))
+    return kura_instance_text(env)
 
 
 def open_import(qtbot: QtBot, orch: Orchestrator, stick: Path) -> ImportDialog:

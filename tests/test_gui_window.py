@@ -388,19 +388,14 @@ def test_import_from_the_window_shows_first_then_adds_the_instance_to_the_tree(
         docker_client: docker.DockerClient) -> None:
     """Import… on a Kura snapshot: nothing changes until Import is pressed (with the GUI thread
     forbidden to touch the disk or the engine), then the tree gains the instance and it runs."""
-    import base64
+    from kura_fixture import kura_instance_text
 
     from ui.transfer.file_chooser import PATH_ROLE
 
     win = window
     stick = tmp_path / "stick"
     stick.mkdir()
-    snapshot = ((ROOT / "tests" / "data" / "kura" / "engine-instance.xml")
-                .read_text(encoding="utf-8")
-                .replace("@REGISTRY@", test_env.registry).replace("@IMAGE@", test_env.image_repo)
-                .replace("@TAG@", test_env.image_tag).replace("@USER@", test_env.registry_user)
-                .replace("@PASSWORD_B64@",
-                         base64.b64encode(test_env.registry_password.encode()).decode()))
+    snapshot = kura_instance_text(test_env)
     (stick / "snapshot_1.xml").write_text(snapshot, encoding="utf-8")
     qtbot.mouseClick(win.findChild(QPushButton, "import-config"), Qt.MouseButton.LeftButton)
     assert win.services is not None

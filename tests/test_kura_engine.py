@@ -3,7 +3,6 @@ authenticated registry with the snapshot's Base64 password and runs with the fie
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import io
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import docker
 import pytest
 from harness import TestEnv, registry_pull_count, wait_for_pull_count
+from kura_fixture import kura_instance_text
 from orchestration import running
 
 from app.cli import EXIT_OK, main
@@ -23,11 +23,7 @@ NAME = "moorings-test-kura"
 
 
 def kura_snapshot(env: TestEnv, tmp_path: Path) -> Path:
-    text = (FIXTURE.read_text(encoding="utf-8")
-            .replace("@REGISTRY@", env.registry).replace("@IMAGE@", env.image_repo)
-            .replace("@TAG@", env.image_tag).replace("@USER@", env.registry_user)
-            .replace("@PASSWORD_B64@",
-                     base64.b64encode(env.registry_password.encode()).decode()))
+    text = kura_instance_text(env)
     path = tmp_path / "snapshot_1700000000000.xml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -8,23 +8,18 @@ import base64
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import docker
 import pytest
 from harness import TestEnv
 from kapua_client import KapuaConsole
-from mqtt_harness import MqttEnv
 from orchestration import SLEEPER, Recorder, registry_values
-from remote_helpers import client_id, cloud_values, gateway
 
 from app.core import Core
 from app.metatype import INSTANCE_FACTORY_PID, SERVICE_PID
 from app.orchestrator.state import Phase
 from app.remote.conf_v1 import PASSWORD_STAND_IN
-from app.remote.events import LinkState
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]
 APP = "CONF-V1"
@@ -32,20 +27,6 @@ ESF = "{http://eurotech.com/esf/2.0}"
 OCD = "{http://www.osgi.org/xmlns/metatype/v1.2.0}"
 
 
-@pytest.fixture
-def console(mqtt_env: MqttEnv) -> Iterator[KapuaConsole]:
-    c = KapuaConsole(mqtt_env)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def gw(tmp_path: Path, mqtt_env: MqttEnv, test_env: TestEnv) -> Iterator[tuple[Core, str]]:
-    cid = client_id()
-    with gateway(tmp_path / "gw", cloud_values(mqtt_env, cid),
-                 docker_host=test_env.docker_host) as (core, events):
-        events.wait(lambda e: e.state is LinkState.CONNECTED)
-        yield core, cid
 
 
 def _prop(name: str, kind: str, value: str, *, encrypted: bool = False) -> str:

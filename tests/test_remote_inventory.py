@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 from harness import TestEnv
 from kapua_client import KapuaConsole
-from mqtt_harness import MqttEnv
 from orchestration import Recorder, instance_values
-from remote_helpers import client_id, cloud_values, gateway
 
 from app.core import Core
 from app.orchestrator.state import Phase
-from app.remote.events import LinkState
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]
 APP = "INVENTORY-V1"
 
 
-@pytest.fixture
-def console(mqtt_env: MqttEnv) -> Iterator[KapuaConsole]:
-    c = KapuaConsole(mqtt_env)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def gw(tmp_path: Path, mqtt_env: MqttEnv, test_env: TestEnv) -> Iterator[tuple[Core, str]]:
-    cid = client_id()
-    with gateway(tmp_path / "gw", cloud_values(mqtt_env, cid),
-                 docker_host=test_env.docker_host) as (core, events):
-        events.wait(lambda e: e.state is LinkState.CONNECTED)
-        yield core, cid
 
 
 def _by_name(reply_json: dict[str, list[dict[str, str]]], key: str,

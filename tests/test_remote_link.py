@@ -35,13 +35,6 @@ class Echo:
         return Response(body=body, metrics={"echo.requester": request.requester})
 
 
-@pytest.fixture
-def console(mqtt_env: MqttEnv) -> KapuaConsole:
-    c = KapuaConsole(mqtt_env)
-    yield c
-    c.close()
-
-
 def test_birth_then_requests_then_dc_on_a_clean_stop(tmp_path: Path, mqtt_env: MqttEnv,
                                                      console: KapuaConsole) -> None:
     cid = client_id()

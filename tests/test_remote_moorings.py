@@ -4,20 +4,16 @@ cap), history, rich state, delete, and state notifications under the device's ow
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 from harness import TestEnv
 from kapua_client import KapuaConsole, Metric
-from mqtt_harness import MqttEnv
 from orchestration import Recorder, instance_values
-from remote_helpers import client_id, cloud_values, gateway, next_message
+from remote_helpers import next_message
 
 from app.core import Core
 from app.orchestrator.state import Phase
-from app.remote.events import LinkState
 
 pytestmark = [pytest.mark.engine, pytest.mark.usefixtures("cleanup")]
 APP = "MOORINGS-V1"
@@ -27,20 +23,6 @@ FLOOD = ("sh,-c,i=0; while [ $i -lt 20000 ]; do echo line-$i-0123456789abcdef; i
          "done; trap 'exit 0' TERM; sleep 3600 & wait")
 
 
-@pytest.fixture
-def console(mqtt_env: MqttEnv) -> Iterator[KapuaConsole]:
-    c = KapuaConsole(mqtt_env)
-    yield c
-    c.close()
-
-
-@pytest.fixture
-def gw(tmp_path: Path, mqtt_env: MqttEnv, test_env: TestEnv) -> Iterator[tuple[Core, str]]:
-    cid = client_id()
-    with gateway(tmp_path / "gw", cloud_values(mqtt_env, cid),
-                 docker_host=test_env.docker_host) as (core, events):
-        events.wait(lambda e: e.state is LinkState.CONNECTED)
-        yield core, cid
 
 
 def test_state_notifications_logs_history_and_delete(

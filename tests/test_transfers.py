@@ -5,7 +5,6 @@ passwords."""
 
 from __future__ import annotations
 
-import base64
 import json
 import stat
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import docker
 import pytest
 from harness import TestEnv
+from kura_fixture import kura_instance_text
 from orchestration import instance_values, running
 
 from app.config.documents import InputProblem, OutputProblem
@@ -27,11 +27,7 @@ NAME = "moorings-test-kura"
 
 
 def kura_file(env: TestEnv, tmp_path: Path) -> Path:
-    text = (FIXTURE.read_text(encoding="utf-8")
-            .replace("@REGISTRY@", env.registry).replace("@IMAGE@", env.image_repo)
-            .replace("@TAG@", env.image_tag).replace("@USER@", env.registry_user)
-            .replace("@PASSWORD_B64@",
-                     base64.b64encode(env.registry_password.encode()).decode()))
+    text = kura_instance_text(env)
     path = tmp_path / "stick" / "snapshot_1700000000000.xml"
     path.parent.mkdir()
     path.write_text(text, encoding="utf-8")

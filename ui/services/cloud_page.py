@@ -3,11 +3,10 @@ client id, whether it is connected or why not, and its settings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
-from app.config.model import Scalar
 from app.metatype import ComponentDescriptor
 from ui.services.form_page import FormPage
 
@@ -24,24 +23,8 @@ class CloudPage(FormPage):
                  parent: QWidget | None = None) -> None:
         super().__init__(component, None, "cloud-", parent)
         self.setObjectName("cloud-page")
-        self._remote = remote
-        # A plain mqtt:// URL with a password, or a broker certificate not verified: said as
-        # the settings are edited, before anything is applied.
-        self.security_warning = QLabel("")
-        self.security_warning.setObjectName("form-security-warning")
-        self.security_warning.setWordWrap(True)
-        self.security_warning.setAccessibleName("Security warning")
-        self.security_warning.setVisible(False)
-        self.extra.addWidget(self.security_warning)
-        self.form.changed.connect(self._check_security)
-        self.form.loaded.connect(self._check_security)
-        self._check_security()
-
-    def _check_security(self) -> None:
-        values = cast("dict[str, Scalar]", self.form.values())
-        warning = self._remote.security_warning(values)
-        self.security_warning.setText(f"⚠ {warning}" if warning else "")
-        self.security_warning.setVisible(bool(warning))
+        # A plain mqtt:// URL with a password, or a broker certificate not verified.
+        self.security_warning = self.watch_security(remote.security_warning)
 
     def show_link(self, link: CloudLinkChanged) -> None:
         word, key = _BADGES.get(link.state.value, ("off", "disabled"))

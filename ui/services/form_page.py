@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import cast
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -12,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.config.model import Scalar
 from app.metatype import ComponentDescriptor
 from ui.form import ComponentForm
 from ui.spoken_label import SpokenLabel
@@ -104,6 +108,25 @@ class FormPage(QWidget):
         # typing pauses, and Apply checks whatever changed since.
         self.apply_button.setEnabled(not self._busy and dirty and self.form.checked_valid())
         self.reset_button.setEnabled(not self._busy and dirty)
+
+    def watch_security(self, warning_for: Callable[[dict[str, Scalar]], str | None]) -> QLabel:
+        """A warning line that says, as the settings are edited (before anything is applied),
+        what ``warning_for`` finds unsafe in the form's values."""
+        label = QLabel("")
+        label.setObjectName("form-security-warning")
+        label.setWordWrap(True)
+        label.setAccessibleName("Security warning")
+        label.setVisible(False)
+        self.extra.addWidget(label)
+
+        def check() -> None:
+            warning = warning_for(cast("dict[str, Scalar]", self.form.values()))
+            label.setText(f"⚠ {warning}" if warning else "")
+            label.setVisible(bool(warning))
+        self.form.changed.connect(check)
+        self.form.loaded.connect(check)
+        check()
+        return label
 
     def set_badge(self, text: str, key: str) -> None:
         """The badge's word, and its colour by ``key`` (the ``badge`` rules of the style

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import cast
+from PySide6.QtWidgets import QWidget
 
-from PySide6.QtWidgets import QLabel, QWidget
-
-from app.config.model import Scalar
 from app.engine.hosts import EngineTarget
 from app.metatype import ComponentDescriptor
 from app.orchestrator.events import ConnectionChanged
@@ -17,27 +14,10 @@ class ServicePage(FormPage):
     def __init__(self, component: ComponentDescriptor, parent: QWidget | None = None) -> None:
         super().__init__(component, None, "service-", parent)
         self.setObjectName("service-page")
-        # What the settings in the form would mean for the engine's safety, as they are
-        # edited (before anything is applied).
-        self.security_warning = QLabel("")
-        self.security_warning.setObjectName("form-security-warning")
-        self.security_warning.setWordWrap(True)
-        self.security_warning.setAccessibleName("Security warning")
-        self.security_warning.setVisible(False)
-        self.extra.addWidget(self.security_warning)
-        self.form.changed.connect(self._check_security)
-        self.form.loaded.connect(self._check_security)
-        self._check_security()
+        # What the settings in the form would mean for the engine's safety.
+        self.security_warning = self.watch_security(
+            lambda values: EngineTarget.from_values(self.component, values).security_warning())
         self.show_connection(None)
-
-    def warning_for_form(self) -> str | None:
-        values = cast("dict[str, Scalar]", self.form.values())
-        return EngineTarget.from_values(self.component, values).security_warning()
-
-    def _check_security(self) -> None:
-        warning = self.warning_for_form()
-        self.security_warning.setText(f"⚠ {warning}" if warning else "")
-        self.security_warning.setVisible(bool(warning))
 
     def show_connection(self, conn: ConnectionChanged | None) -> None:
         if conn is None or (not conn.connected and not conn.host):
