@@ -2,7 +2,7 @@
 stall while the orchestrator pulls through a slow registry and creates 20 containers.
 
 Usage: .venv/bin/python bench/bench_gui.py [--runs 10]   (needs ``make test-env``)
-Prints medians and ratios; asserts nothing. Targets: start within 1.5x of the minimal window,
+Prints medians and ratios; asserts nothing. Targets: start within 1.3x of the minimal window,
 RSS under 150 MB with 50 instances configured, longest stall under 50 ms.
 """
 
@@ -61,9 +61,21 @@ def configure_50(folder: Path) -> None:
                              values={**instance_values(env), "container.enabled": False})
 
 
+def installed_env(pycache: Path) -> dict[str, str]:
+    """The children's environment: Moorings' modules with their bytecode compiled, as an
+    installed package has it (pip compiles a wheel's modules at install), even where this
+    shell says PYTHONDONTWRITEBYTECODE; the minimal window gets the same environment."""
+    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+           "PYTHONPYCACHEPREFIX": str(pycache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", "app", "ui"], cwd=ROOT, env=env,
+                   check=True, stdout=subprocess.DEVNULL)
+    return env
+
+
 def bench_start(runs: int) -> None:
-    env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as pycache:
+        env = installed_env(Path(pycache))
         configure_50(Path(tmp))
         minimal: list[float] = []
         ours: list[float] = []
@@ -83,7 +95,7 @@ def bench_start(runs: int) -> None:
     m, o = statistics.median(minimal), statistics.median(ours)
     print(f"start to interactive window ({env['QT_QPA_PLATFORM']}), {runs} runs: minimal "
           f"PySide6 median {m * 1000:.0f} ms, moorings (50 instances) median {o * 1000:.0f} ms, "
-          f"ratio {o / m:.2f} (target <= 1.5); the 50 instances are on screen at median "
+          f"ratio {o / m:.2f} (target <= 1.3); the 50 instances are on screen at median "
           f"{statistics.median(ours_loaded) * 1000:.0f} ms")
     rss_m = statistics.median(rss_min) / 1024
     print(f"resident memory 1.5 s after start: minimal median {rss_m:.0f}"

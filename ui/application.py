@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from app.core import Core
 from app.errors import StoreError
 from app.orchestrator.lock import FolderLock, claim_folder
 from app.paths import config_dir
 
 if TYPE_CHECKING:
+    # The core's modules load on the loader thread, after the first frame.
+    from app.core import Core
     from ui.bridge import CoreBridge
 
 log = logging.getLogger("moorings")
@@ -154,6 +155,7 @@ def run_window(args: argparse.Namespace) -> int:
     loaded: list[tuple[Core, CoreBridge]] = []
 
     def on_loaded(result: object) -> None:
+        from app.core import Core
         from ui.bridge import CoreBridge
 
         if isinstance(result, BaseException):

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui.style import TOUCH_MIN, set_style_property
 
@@ -42,25 +50,28 @@ class ElidedLabel(QLabel):
         self._elide()
 
     def _elide(self) -> None:
+        room = self.contentsRect().width()
+        if room <= 0 or self.fontMetrics().horizontalAdvance(self._full) <= room:
+            self.setText(self._full)
+            return
+        # Only now: the first use of ``Qt`` builds all of its enums (tens of milliseconds),
+        # which the window's first frame (this label still empty) should not wait for.
         from PySide6.QtCore import Qt
 
-        room = self.contentsRect().width()
         self.setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle,
-                                                   room) if room > 0 else self._full)
+                                                   room))
 
 
-class Header(QWidget):
+class Header(QFrame):
     """One row, even at 480 px high (every pixel of height goes to the content), and the
     security warning under it when there is one."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        from PySide6.QtCore import Qt
-
         super().__init__(parent)
+        # A QFrame, not a bare QWidget subclass: the style sheet paints a frame's background
+        # (the dark bar its white words are written for) unasked, and asking would mean
+        # touching ``Qt`` before the first frame (see ElidedLabel._elide).
         self.setObjectName("header")
-        # A QWidget subclass paints the style sheet's background (the dark bar its white
-        # words are written for) only when asked to.
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         rows = QVBoxLayout(self)
         rows.setContentsMargins(0, 0, 0, 0)
         rows.setSpacing(0)

@@ -12,12 +12,10 @@ the application, or the on-screen keyboard would have no field to type into.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import logging
 import os
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -34,6 +32,9 @@ def window_manager_running() -> bool | None:
     """Whether an X window manager runs (None: not X11, or X could not be asked)."""
     if QGuiApplication.platformName() != "xcb" or not os.environ.get("DISPLAY"):
         return None
+    import ctypes
+    import ctypes.util
+
     name = ctypes.util.find_library("X11")
     if name is None:
         return None
@@ -117,6 +118,8 @@ class _ActivateShownWindows(QObject):
 
 
 def _takes_focus(widget: QWidget) -> bool:
+    from PySide6.QtCore import Qt
+
     kind = widget.windowType()
     return kind not in (Qt.WindowType.Popup, Qt.WindowType.ToolTip,
                         Qt.WindowType.SplashScreen) \
@@ -181,6 +184,8 @@ class WindowPlacement(QObject):
         # The geometry first: it is what a screen without a window manager shows.
         window.setGeometry(self.target())
         if self._fullscreen:
+            from PySide6.QtCore import Qt
+
             window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
             window.showFullScreen()
         elif self._whole_area:
