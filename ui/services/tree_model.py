@@ -22,6 +22,22 @@ KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 3
 
+# Plain ints: a view asks data() for about ten roles per cell at every repaint, and each
+# lookup through Qt's Python enums costs more than the answer.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ACCESSIBLE = int(Qt.ItemDataRole.AccessibleTextRole)
+_OWN_ROLES = frozenset({int(KIND_ROLE), int(NAME_ROLE), int(STATUS_ROLE)})
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _FOREGROUND, _FONT, _ACCESSIBLE}) | _OWN_ROLES
+
+
+def _bold() -> QFont:
+    font = QFont()
+    font.setBold(True)
+    return font
+
 SERVICE_KIND = "service"
 CLOUD_KIND = "cloud"
 INSTANCE_KIND = "instance"
@@ -55,66 +71,61 @@ class ServicesModel(RowsTableModel):
         self._cloud: CloudLinkChanged | None = None
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+        role = int(role)
+        if role not in _ANSWERED or not index.isValid():
             return None
-        row = self._rows[index.row()]
+        r = index.row()
+        if not 0 <= r < len(self._rows):
+            return None
+        row = self._rows[r]
+        if role in _OWN_ROLES:
+            return row.kind if role == KIND_ROLE else row.name if role == NAME_ROLE \
+                else row.status
         col = index.column()
-        if role == KIND_ROLE:
-            return row.kind
-        if role == NAME_ROLE:
-            return row.name
-        if role == STATUS_ROLE:
-            return row.status
         if row.kind == SERVICE_KIND:
             return self._service_data(row, col, role)
         if row.kind == CLOUD_KIND:
             return self._cloud_data(row, col, role)
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return row.label if col == 0 else badge_text(row.status)
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return row.status.summary() if row.status else "disabled"
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+        if role == _FOREGROUND and col == 1:
             return QBrush(badge_colour(row.status))
-        if role == Qt.ItemDataRole.FontRole and col == 1:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _FONT and col == 1:
+            return _bold()
+        if role == _ACCESSIBLE:
             return f"{row.label}: {badge_text(row.status)}"
         return None
 
     def _service_data(self, row: _Row, col: int, role: int) -> object:
         conn = self._connection
         live = conn is not None and conn.connected
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return row.label if col == 0 else ("live" if live else "not connected")
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if conn is None:
                 return "connecting to the engine"
             return f"{conn.host}: " + ("connected" if live else conn.reason)
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+        if role == _FOREGROUND and col == 1:
             return QBrush(QColor(GOOD if live else BAD))
-        if role == Qt.ItemDataRole.FontRole:
-            font = QFont()
-            font.setBold(True)
-            return font
+        if role == _FONT:
+            return _bold()
         return None
 
     def _cloud_data(self, row: _Row, col: int, role: int) -> object:
         link = self._cloud
         word, colour = _CLOUD_BADGES.get(link.state.value if link else "disabled",
                                          ("off", IDLE))
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return row.label if col == 0 else word
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return link.sentence() if link else "the cloud connection is off"
-        if role == Qt.ItemDataRole.ForegroundRole and col == 1:
+        if role == _FOREGROUND and col == 1:
             return QBrush(QColor(colour))
-        if role == Qt.ItemDataRole.FontRole:
-            font = QFont()
-            font.setBold(True)
-            return font
-        if role == Qt.ItemDataRole.AccessibleTextRole:
+        if role == _FONT:
+            return _bold()
+        if role == _ACCESSIBLE:
             return f"{row.label}: {word}"
         return None
 
