@@ -329,12 +329,15 @@ class ContainerOrchestrationService:
                                       ErrorKind.CONFLICT)
                 if row_labels.get(LABEL_DIGEST) == spec.digest:
                     if row["State"] != "running":
+                        self._orch.check_create(engine, spec.reference)
                         engine.start(row["Id"], config.name)
                     return str(row["Id"])
                 engine.remove(row["Id"], name=config.name)
             return None
 
         def create(engine: Engine) -> str:
+            # As for an instance: with enforcement on, an image not allowed is never created.
+            self._orch.check_create(engine, spec.reference)
             cid = engine.create(spec, "", labels=labels)
             engine.start(cid, config.name)
             return cid

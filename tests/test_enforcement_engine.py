@@ -1,7 +1,7 @@
 """Allowlist enforcement on the real engine: a hand-started container of a disallowed image is
 stopped (not removed) with its reason, allowed ones are left running, a container named like an
-allowed image is not mistaken for it, managed containers of disallowed images are never created,
-and when enforcement cannot check it says so and creates nothing."""
+allowed image is not mistaken for it, managed containers of disallowed images are never created
+(by an instance or through the plugin API), and when enforcement cannot check it says so and creates nothing."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from harness import TEST_LABELS, TEST_PREFIX, TestEnv
 from orchestration import SLEEPER, Recorder, instance_values, registry_values, running
 from signed_images import Images, images_fixture
 
+from app.api import ContainerConfiguration, ContainerOrchestrationService, ImageConfiguration
 from app.config.repository import ConfigRepository
 from app.config.store import ConfigStore, StoredConfig
 from app.core import build_core
@@ -145,6 +146,32 @@ def test_managed_containers_of_disallowed_images_are_never_created(
                               "container.signature.verify.transparency.log": False,
                               "container.entrypoint": SLEEPER})).result(60)
         rec.wait_phase("moorings-test-signed-ok", Phase.RUNNING)
+
+
+def test_the_plugin_api_creates_no_container_of_a_disallowed_image(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient,
+        cleanup: None) -> None:
+    name = "moorings-test-api-denied"
+    config = (ContainerConfiguration.builder().set_container_name(name)
+              .set_image(ImageConfiguration(test_env.image_repo, test_env.image_tag))
+              .set_entrypoint(SLEEPER.split(",", 2)).build())
+    with running(tmp_path / "cfg", test_env) as (orch, _rec):
+        orch.update_service({"enforcement.enabled": True,
+                             "enforcement.allowlist": allowlist(*others(docker_client))}
+                            ).result(60)
+        svc = ContainerOrchestrationService(orch)
+        with pytest.raises(Exception) as refused:
+            svc.start_container(config).result(120)
+        assert f"enforcement is on and the image {test_env.image}" in str(refused.value)
+        assert "is not in the allowlist" in str(refused.value)
+        assert docker_client.containers.list(all=True, filters={"name": f"^/{name}$"}) == []
+
+        # Allowed by digest: the same request creates and starts it.
+        allowed_id = str(docker_client.images.get(test_env.image).id)
+        orch.update_service({"enforcement.allowlist": allowlist(
+            allowed_id, *others(docker_client))}).result(60)
+        cid = svc.start_container(config).result(120)
+        assert running_state(docker_client, cid)
 
 
 def test_enforcement_that_cannot_check_says_so_and_creates_nothing(

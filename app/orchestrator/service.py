@@ -142,6 +142,10 @@ class Orchestrator:
         """The allowlist enforcement's state now (see also EnforcementChanged events)."""
         return self._enforcement.status()
 
+    def check_create(self, engine: Engine, reference: str) -> None:
+        """Raise EnforcementRefused unless enforcement lets ``reference`` run (any caller)."""
+        self._enforcement.check_create(engine, reference)
+
     def enforcement_preview(self, allowlist: str | None = None) -> Future[list[Offender]]:
         """The running containers enforcement would stop with ``allowlist`` (the stored one
         by default), to confirm with a person before it is switched on. Fails with
