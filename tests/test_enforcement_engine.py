@@ -1,7 +1,8 @@
 """Allowlist enforcement on the real engine: a hand-started container of a disallowed image is
 stopped (not removed) with its reason, allowed ones are left running, a container named like an
 allowed image is not mistaken for it, managed containers of disallowed images are never created
-(by an instance or through the plugin API), and when enforcement cannot check it says so and creates nothing."""
+(by an instance or through the plugin API), and when enforcement cannot check it says so and
+creates nothing."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from app.config.store import ConfigStore, StoredConfig
 from app.core import build_core
 from app.inventory.feed import Inventory
 from app.metatype import load_catalog
+from app.orchestrator.enforcement import EnforcementRefused
 from app.orchestrator.events import ContainerBlocked, EnforcementChanged
 from app.orchestrator.state import Phase
 
@@ -160,7 +162,7 @@ def test_the_plugin_api_creates_no_container_of_a_disallowed_image(
                              "enforcement.allowlist": allowlist(*others(docker_client))}
                             ).result(60)
         svc = ContainerOrchestrationService(orch)
-        with pytest.raises(Exception) as refused:
+        with pytest.raises(EnforcementRefused) as refused:
             svc.start_container(config).result(120)
         assert f"enforcement is on and the image {test_env.image}" in str(refused.value)
         assert "is not in the allowlist" in str(refused.value)
