@@ -46,6 +46,8 @@ class FakeDocker:
         self.start_fails: EngineError | None = None
         self.pull_gate: threading.Event | None = None  # set: pulls may finish
         self.remove_gate: threading.Event | None = None  # set: removals may finish
+        # set: a start returns (its container already runs and its event is out)
+        self.start_gate: threading.Event | None = None
         self.pulls: list[tuple[str, threading.Event | None]] = []
         self._ids = itertools.count(1)
         self._watchers: list[FakeWatcher] = []
@@ -195,6 +197,9 @@ class FakeEngine:
             raise self._docker.start_fails
         self._set_state(cid, "running")
         self._docker.emit("start", cid)
+        gate = self._docker.start_gate
+        if gate is not None and not gate.wait(30):
+            raise AssertionError("the test never opened the start gate")
 
     def stop(self, cid: str, timeout: int = 10, name: str | None = None) -> None:
         self._docker.check_up()

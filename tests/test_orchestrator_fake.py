@@ -174,6 +174,25 @@ def test_a_start_racing_a_remove_ends_with_one_running_container(tmp_path: Path)
         assert mine[0]["State"] == "running"
 
 
+def test_a_stop_pressed_while_the_start_settles_is_carried_out_after_it(
+        tmp_path: Path) -> None:
+    with fake_orchestrator(tmp_path) as (orch, docker, _, _events):
+        docker.images.add(f"{IMAGE}:1")
+        docker.start_gate = gate = threading.Event()
+        creating = orch.create_instance("app", values())
+        # The container runs and its start event is out, while the start step settles.
+        wait_for(lambda: any(c["State"] == "running"
+                             for c in own_containers(docker, "app", orch.store_id)))
+        stopping = orch.stop_container("app")
+        time.sleep(0.1)
+        assert not stopping.done()  # it waits for the start step; it is not refused
+        gate.set()
+        creating.result(10)
+        stopping.result(10)
+        phase(orch, "app", Phase.STOPPED_BY_PERSON)
+        assert [c["State"] for c in own_containers(docker, "app", orch.store_id)] != ["running"]
+
+
 @pytest.mark.parametrize("kind", ["pull", "start"])
 def test_given_up_stays_given_up_whatever_passes(tmp_path: Path, kind: str) -> None:
     with fake_orchestrator(tmp_path) as (orch, docker, clock, _):

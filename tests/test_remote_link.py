@@ -4,6 +4,7 @@ itself after the broker or the network goes away, and a sentence for each refusa
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import queue
 import signal
@@ -11,6 +12,10 @@ import threading
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kapua_client import KapuaConsole, Metric, decode, string_metric
 from moorings_process import MooringsProcess
 from mqtt_harness import DroppingProxy, MqttEnv, PrivateBroker, free_port
@@ -143,6 +148,58 @@ def test_tls_with_the_right_ca_connects(tmp_path: Path, mqtt_env: MqttEnv) -> No
     with gateway(tmp_path / "gw", cloud_values(mqtt_env, client_id(), tls=True)) as (_, events):
         link = events.wait(lambda e: e.state is LinkState.CONNECTED)
     assert link.warning == ""
+
+
+def _client_certificate(env: MqttEnv, folder: Path) -> tuple[Path, Path]:
+    """A client key and certificate signed by the test CA (the broker trusts it)."""
+    ca_key = serialization.load_pem_private_key((env.folder / "certs" / "ca.key").read_bytes(),
+                                                password=None)
+    assert isinstance(ca_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey)
+    ca = x509.load_pem_x509_certificate(env.ca.read_bytes())
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "moorings-test")]))
+            .issuer_name(ca.subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+            .sign(ca_key, hashes.SHA256()))
+    cert_path, key_path = folder / "client.crt", folder / "client.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    key_path.chmod(0o600)
+    return cert_path, key_path
+
+
+def test_a_broker_that_requires_a_client_certificate(tmp_path: Path, mqtt_env: MqttEnv,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    broker = PrivateBroker(mqtt_env, tmp_path)
+    # Its TLS listener lets in only clients with a certificate from the test CA.
+    broker.conf.write_text(broker.conf.read_text(encoding="utf-8").replace(
+        "tls_version tlsv1.2", "tls_version tlsv1.2\nrequire_certificate true"), encoding="utf-8")
+    broker.start()
+    cert, key = _client_certificate(mqtt_env, tmp_path)
+    try:
+        url = broker.tls_url
+        with caplog.at_level(logging.WARNING, logger="app.remote"), \
+                gateway(tmp_path / "without", cloud_values(mqtt_env, client_id(), url=url,
+                                                           tls=True)) as (_, events):
+            event = events.wait(lambda e: e.state is LinkState.WAITING)
+        assert f"the broker at {url} asks for a client certificate" in event.reason
+        assert "TLS Client Certificate and TLS Client Key" in event.reason
+        assert event.reason in caplog.text
+
+        values = cloud_values(mqtt_env, client_id(), url=url, tls=True, **{
+            "tls.client.cert": str(cert), "tls.client.key": str(key)})
+        with gateway(tmp_path / "with", values) as (_, events):
+            link = events.wait(lambda e: e.state is LinkState.CONNECTED)
+        assert link.broker == url
+    finally:
+        broker.stop()
 
 
 def test_plain_mqtt_with_a_password_and_verify_off_are_warned_about(

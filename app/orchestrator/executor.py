@@ -408,7 +408,11 @@ class StepExecutor:
             raise EngineError(f"{name} is {run.step} now; try again once that is done.")
 
     def person_stop(self, name: str) -> Any:
-        self._busy(name)
+        run = self._ctx.runs.get(name)
+        if run is not None and run.step is not None:
+            # The badge can say running while its start step is still settling: a Stop
+            # pressed then is carried out once that step is done, not refused.
+            return self._ctx.runs.once_settled(name, lambda: self.person_stop(name))
         c = self.find_ours(name)
         if c is None:
             raise EngineError(f"{name} has no container to stop.")

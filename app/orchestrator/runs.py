@@ -64,14 +64,23 @@ class Run:
 
     def settle(self) -> None:
         """Settle every waiting request with what its callable gives."""
+        from app.orchestrator.loop import Later, chain
+
         waiters, self.waiters = self.waiters, []
         for future, then in waiters:
             if future.done():
                 continue
             try:
-                future.set_result(then())
+                result = then()
             except Exception as exc:  # noqa: BLE001 - the request's own failure, for its caller
                 future.set_exception(exc)
+                continue
+            # A request that starts steps of its own (a stop queued behind a start) settles
+            # when those are done.
+            if isinstance(result, Later):
+                chain(result.future, future)
+            else:
+                future.set_result(result)
 
     def abandon(self, error: BaseException) -> None:
         """Fail every waiting request (the orchestrator is stopping)."""

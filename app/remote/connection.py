@@ -61,6 +61,7 @@ class CloudConnection:
         self._current: CloudSettings | None = None
         self._connected = False
         self._refusal: str | None = None
+        self._tls_errors: list[ssl.SSLError] = []  # this session's, from its TLS socket
         self._attempt = 0
         self.state = CloudLinkChanged(LinkState.DISABLED, "", "", "", "not started")
         self._thread = threading.Thread(target=self._run, name="moorings-cloud", daemon=True)
@@ -170,7 +171,9 @@ class CloudConnection:
                 context.load_cert_chain(settings.client_cert, settings.client_key)
             # paho drops the TLS socket of a failed handshake without closing it: one file
             # descriptor lost at every attempt, forever, against a broker we do not trust.
-            context.sslsocket_class = ClosingSSLSocket
+            # It also hides a TLS alert that comes after the handshake behind "connection
+            # lost": the socket keeps it for the session's sentence.
+            context.sslsocket_class = _session_socket(self._tls_errors)
             client.tls_set_context(context)
             if not settings.verify:
                 client.tls_insecure_set(True)
@@ -182,6 +185,7 @@ class CloudConnection:
     def _session(self, settings: CloudSettings, host: str, port: int, tls: bool) -> str:
         """One connection, from connect to its end; returns why it ended."""
         self._refusal = None
+        self._tls_errors = []
         try:
             client = self._client_for(settings, tls)
             client.connect(host, port, keepalive=max(2, settings.keep_alive_s))
@@ -211,6 +215,10 @@ class CloudConnection:
                 log.debug("cloud: closing the client failed", exc_info=True)
             if was and self._refusal is None:
                 self._attempt = 0
+        if self._refusal is None and not was and self._tls_errors:
+            # Closed by a TLS alert before the broker answered: with TLS 1.3 a broker that
+            # wants a client certificate says so only after the handshake.
+            return reasons.closed_after_handshake(self._tls_errors[-1], settings)
         return self._refusal or reasons.lost(settings)
 
     def _leave(self, client: mqtt.Client, settings: CloudSettings) -> None:
@@ -265,3 +273,28 @@ class ClosingSSLSocket(ssl.SSLSocket):
         except BaseException:
             self.close()
             raise
+
+
+def _session_socket(errors: list[ssl.SSLError]) -> type[ClosingSSLSocket]:
+    """A ClosingSSLSocket that also notes in ``errors`` each TLS error a read raises."""
+
+    class SessionSocket(ClosingSSLSocket):
+        def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+            try:
+                return super().recv(buflen, flags)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except ssl.SSLError as exc:
+                errors.append(exc)
+                raise
+
+        def send(self, data: Any, flags: int = 0) -> int:
+            try:
+                return super().send(data, flags)
+            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                raise
+            except ssl.SSLError as exc:
+                errors.append(exc)
+                raise
+
+    return SessionSocket

@@ -14,6 +14,14 @@ _BAD_CLIENT_ID = {2, 133}
 _UNAVAILABLE = {3, 136}
 
 
+# The alerts a TLS server sends when it wants a client certificate or refuses the one it got.
+_CLIENT_CERT_ALERTS = frozenset({
+    "SSLV3_ALERT_HANDSHAKE_FAILURE", "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+    "SSLV3_ALERT_BAD_CERTIFICATE", "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+    "SSLV3_ALERT_CERTIFICATE_UNKNOWN", "TLSV1_ALERT_UNKNOWN_CA",
+    "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE"})
+
+
 def connect_error(exc: BaseException, settings: CloudSettings) -> str:
     """A failure to open the connection (before any CONNACK)."""
     where = settings.shown_url
@@ -24,6 +32,13 @@ def connect_error(exc: BaseException, settings: CloudSettings) -> str:
         return (f"the broker at {where} presented a certificate that is not trusted "
                 f"({detail}): it is not signed by {ca}, or does not name that host. Set TLS "
                 "CA Certificate to the CA that signed the broker's certificate")
+    if isinstance(exc, ssl.SSLError) and exc.reason in _CLIENT_CERT_ALERTS:
+        if not settings.client_cert:
+            return (f"the broker at {where} asks for a client certificate ({exc.reason}): set "
+                    "TLS Client Certificate and TLS Client Key to a certificate its CA signed")
+        return (f"the broker at {where} refused the client certificate in TLS Client "
+                f"Certificate ({settings.client_cert}; {exc.reason}): it is not signed by a CA "
+                "the broker trusts, has expired, or is not for client use")
     if isinstance(exc, ssl.SSLError):
         return (f"the TLS handshake with {where} failed ({exc.reason or exc}); is that a TLS "
                 "port? mqtts:// needs the broker's TLS listener (usually 8883)")
@@ -61,6 +76,23 @@ def refused(code: int, settings: CloudSettings) -> str:
     if code in _UNAVAILABLE:
         return f"the broker at {where} is unavailable now (it said so)"
     return f"the broker at {where} refused the connection (reason code {code})"
+
+
+def closed_after_handshake(exc: ssl.SSLError, settings: CloudSettings) -> str:
+    """The TLS connection opened, then ended before the broker answered CONNECT: with TLS 1.3
+    that is how a broker refuses a missing or untrusted client certificate."""
+    if exc.reason in _CLIENT_CERT_ALERTS or isinstance(exc, ssl.SSLEOFError):
+        where = settings.shown_url
+        detail = exc.reason or type(exc).__name__
+        if not settings.client_cert:
+            return (f"the broker at {where} asks for a client certificate: it closed the TLS "
+                    f"connection before answering ({detail}); set TLS Client Certificate and "
+                    "TLS Client Key to a certificate its CA signed")
+        return (f"the broker at {where} closed the TLS connection before answering ({detail}): "
+                f"it does not accept the client certificate in TLS Client Certificate "
+                f"({settings.client_cert}): not signed by a CA it trusts, expired, or not for "
+                "client use")
+    return connect_error(exc, settings)
 
 
 def lost(settings: CloudSettings) -> str:
