@@ -138,11 +138,11 @@ def main() -> int:
     cleanup_test_objects(client)
     ours, raw = bench_apply(env, client, args.runs)
     print(f"apply -> running, {args.runs} runs: moorings median {ours:.1f} ms, "
-          f"raw SDK create+start median {raw:.1f} ms, ratio {ours / raw:.3f} (target <= 1.15)")
+          f"raw SDK create+start median {raw:.1f} ms, ratio {ours / raw:.3f} (target <= 1.05)")
     ours, raw = bench_restore(env, client, args.restore, args.restore_rounds)
     print(f"restore of {args.restore} instances, {args.restore_rounds} rounds: moorings median "
           f"{ours:.0f} ms, raw SDK sequential median {raw:.0f} ms, ratio {ours / raw:.3f} "
-          "(target <= 1.0)")
+          "(target <= 0.6)")
     client.close()
     return 0
 
