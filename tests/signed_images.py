@@ -63,6 +63,12 @@ class Images:
         self.sign(digest, [signature_layer(signer, digest, f"{self.repo}:{tag}",
                                            **options)])  # type: ignore[arg-type]
 
+    def new_signed_tag(self, signer: Signer) -> tuple[str, str]:
+        """A new tag signed by ``signer``; the tag and its manifest digest."""
+        tag, digest = self.new_tag()
+        self.sign_with(signer, digest, tag)
+        return tag, digest
+
     def remove(self) -> None:
         for ref in reversed(self.made):
             with contextlib.suppress(docker.errors.APIError):

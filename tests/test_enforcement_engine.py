@@ -128,8 +128,7 @@ def test_managed_containers_of_disallowed_images_are_never_created(
         tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient, images: Images,
         cleanup: None) -> None:
     signer = Signer.ecdsa()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, _ = images.new_signed_tag(signer)
     with running(tmp_path / "cfg", test_env) as (orch, rec):
         orch.update_service({"enforcement.enabled": True,
                              "enforcement.allowlist": allowlist(*others(docker_client))}

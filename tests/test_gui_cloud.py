@@ -22,11 +22,26 @@ from pytestqt.qtbot import QtBot
 from remote_helpers import client_id, cloud_values, gateway
 
 from app.core import Core
+from app.remote.events import LinkState
 from ui.bridge import CoreBridge
 from ui.main_window import MainWindow
 from ui.services.tree_model import CLOUD_KIND, KIND_ROLE
 
 pytestmark = [pytest.mark.engine, pytest.mark.gui]
+
+
+@contextmanager
+def _window(qtbot: QtBot, core: Core) -> Iterator[MainWindow]:
+    bridge = CoreBridge(core.orchestrator, None, core.remote)
+    win = MainWindow(bridge)
+    win.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    try:
+        yield win
+    finally:
+        bridge.detach()
 
 
 def test_the_cloud_link_is_in_the_tree_the_page_and_the_header(
@@ -35,13 +50,7 @@ def test_the_cloud_link_is_in_the_tree_the_page_and_the_header(
     with gateway(tmp_path / "gw", cloud_values(mqtt_env, cid),
                  docker_host=test_env.docker_host) as (core, _events):
         assert core.remote is not None
-        bridge = CoreBridge(core.orchestrator, None, core.remote)
-        win = MainWindow(bridge)
-        win.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
-        qtbot.addWidget(win)
-        win.resize(1280, 800)
-        win.show()
-        try:
+        with _window(qtbot, core) as win:
             section = win.services
             assert section is not None
             model = section.model
@@ -67,10 +76,10 @@ def test_the_cloud_link_is_in_the_tree_the_page_and_the_header(
             page.form.validate()
             page._refresh_buttons()
             page.apply_button.click()
-            qtbot.waitUntil(lambda: model.index(row, 1).data() == "not connected",
-                            timeout=30_000)
-            assert "not authorised" in page.status_line.text() or \
-                "password" in page.status_line.text()
+            # The link tries again every second (connecting, then not connected): wait for a
+            # moment the tree and the page both say why.
+            qtbot.waitUntil(lambda: model.index(row, 1).data() == "not connected"
+                            and "not authorised" in page.status_line.text(), timeout=30_000)
             assert "wrong-pw" not in page.status_line.text()
             assert "wrong-pw" not in header.full_text()
 
@@ -80,22 +89,6 @@ def test_the_cloud_link_is_in_the_tree_the_page_and_the_header(
             page._refresh_buttons()
             page.apply_button.click()
             qtbot.waitUntil(lambda: model.index(row, 1).data() == "connected", timeout=30_000)
-        finally:
-            bridge.detach()
-
-
-@contextmanager
-def _window(qtbot: QtBot, core: Core) -> Iterator[MainWindow]:
-    bridge = CoreBridge(core.orchestrator, None, core.remote)
-    win = MainWindow(bridge)
-    win.confirm = lambda title, text, yes: True  # type: ignore[method-assign]
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    try:
-        yield win
-    finally:
-        bridge.detach()
 
 
 # Each: the cloud values that go wrong, and what the sentence must say.
@@ -121,24 +114,26 @@ def test_each_refusal_is_a_sentence_in_the_tree_the_header_the_page_and_the_log(
     values_of, expected_of = REFUSALS[case]
     values = values_of(mqtt_env)
     with caplog.at_level(logging.WARNING, logger="app.remote"), \
-            gateway(tmp_path / "gw", values, docker_host=test_env.docker_host) as (core, _), \
+            gateway(tmp_path / "gw", values, docker_host=test_env.docker_host) as (core,
+                                                                                  events), \
             _window(qtbot, core) as win:
-        assert core.remote is not None
+        reason = events.wait(lambda e: e.state is LinkState.WAITING).reason
+        assert expected_of(mqtt_env) in reason
         section = win.services
         assert section is not None
         model = section.model
         row = model.cloud_row()
-        qtbot.waitUntil(lambda: model.index(row, 1).data() == "not connected", timeout=30_000)
-        reason = core.remote.link().reason
-        assert expected_of(mqtt_env) in reason
-        header = win.header.cloud_label
-        assert header.isVisible()
-        assert reason in header.full_text()
         section.tree.setCurrentIndex(model.index(row, 0))
         page = section.cloud_page
         assert page is not None
-        qtbot.waitUntil(lambda: reason in page.status_line.text(), timeout=5_000)
-        assert page.badge.text() == "not connected"
+        header = win.header.cloud_label
+        # The link tries again every second (connecting, then not connected): wait for a
+        # moment every place says why at once.
+        qtbot.waitUntil(lambda: model.index(row, 1).data() == "not connected"
+                        and page.badge.text() == "not connected"
+                        and reason in page.status_line.text()
+                        and header.isVisible() and reason in header.full_text(),
+                        timeout=30_000)
         assert reason in caplog.text
         # The password of the broker is never part of what is shown or logged.
         password = str(values["password"])

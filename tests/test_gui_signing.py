@@ -91,8 +91,7 @@ def test_another_key_is_refused_in_the_window_and_the_right_key_runs(
         images: Images, docker_client: docker.DockerClient) -> None:
     win, orch = window
     signer = Signer.ecdsa()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, digest = images.new_signed_tag(signer)
     name = "moorings-test-gui-wrong-key"
     orch.create_instance(name, _signed(test_env, images, tag, Signer.ecdsa().public_pem()))
     _shows_refusal(qtbot, win, name, "does not match the trust anchor")

@@ -65,8 +65,7 @@ def test_right_key_runs_exactly_the_verified_digest(
         tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient, images: Images,
         cleanup: None) -> None:
     signer = Signer.ecdsa()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, digest = images.new_signed_tag(signer)
     with running(tmp_path / "cfg", test_env) as (orch, rec):
         orch.create_instance(NAME, signed_values(test_env, tag, signer.public_pem())).result(60)
         status = rec.wait_phase(NAME, Phase.RUNNING)
@@ -91,8 +90,7 @@ def test_right_key_runs_exactly_the_verified_digest(
 def test_other_key_kinds_run(tmp_path: Path, test_env: TestEnv, images: Images,
                              make: Any, cleanup: None) -> None:
     signer = make()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, digest = images.new_signed_tag(signer)
     with running(tmp_path / "cfg", test_env) as (orch, rec):
         orch.create_instance(NAME, signed_values(test_env, tag, signer.public_pem())).result(60)
         rec.wait_phase(NAME, Phase.RUNNING)
@@ -168,8 +166,7 @@ def test_expired_or_garbage_anchor_starts_nothing(tmp_path: Path, test_env: Test
                                                   images: Images, anchor: str, words: str,
                                                   cleanup: None) -> None:
     signer = Signer.ecdsa()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, _ = images.new_signed_tag(signer)
     text = _certificate(signer, 60, 30) if anchor == "expired" else "MFkwEwYHKoZIzj0CAQ"
     reason = refused(tmp_path, test_env, docker_client, signed_values(test_env, tag, text))
     assert words in reason
@@ -179,8 +176,7 @@ def test_tlog_on_without_proof_refuses_and_a_log_proof_runs(
         tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient, images: Images,
         cleanup: None) -> None:
     signer, log = Signer.ecdsa(), Signer.ecdsa()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, _ = images.new_signed_tag(signer)
     reason = refused(tmp_path, test_env, docker_client,
                      signed_values(test_env, tag, signer.public_pem(), **{TLOG: True}))
     assert "has no transparency-log proof, and Verify in transparency log is on" in reason
@@ -197,8 +193,7 @@ def test_a_re_pushed_tag_is_verified_again_and_the_verified_container_keeps_runn
         tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient, images: Images,
         cleanup: None) -> None:
     signer = Signer.ecdsa()
-    tag, digest = images.new_tag()
-    images.sign_with(signer, digest, tag)
+    tag, digest = images.new_signed_tag(signer)
     with running(tmp_path / "cfg", test_env) as (orch, rec):
         values = signed_values(test_env, tag, signer.public_pem())
         orch.create_instance(NAME, values).result(60)

@@ -402,17 +402,15 @@ class StepExecutor:
             return False
 
     # -- a person's stop and restart -------------------------------------------------------
-    def _busy(self, name: str) -> None:
-        run = self._ctx.runs.get(name)
-        if run is not None and run.step is not None:
-            raise EngineError(f"{name} is {run.step} now; try again once that is done.")
-
+    # The badge can say running while the start step is still settling: a Stop or Restart
+    # pressed then is carried out once the step in flight is done, not refused.
     def person_stop(self, name: str) -> Any:
-        run = self._ctx.runs.get(name)
-        if run is not None and run.step is not None:
-            # The badge can say running while its start step is still settling: a Stop
-            # pressed then is carried out once that step is done, not refused.
-            return self._ctx.runs.once_settled(name, lambda: self.person_stop(name))
+        return self._ctx.runs.once_settled(name, lambda: self._stop_now(name))
+
+    def person_restart(self, name: str) -> Any:
+        return self._ctx.runs.once_settled(name, lambda: self._restart_now(name))
+
+    def _stop_now(self, name: str) -> Any:
         c = self.find_ours(name)
         if c is None:
             raise EngineError(f"{name} has no container to stop.")
@@ -441,8 +439,7 @@ class StepExecutor:
         return self._ctx.runs.once_settled(name,
                                            lambda: self._raise_step_error(name, "stopping"))
 
-    def person_restart(self, name: str) -> Any:
-        self._busy(name)
+    def _restart_now(self, name: str) -> Any:
         c = self.find_ours(name)
         if c is None:
             raise EngineError(f"{name} has no container to restart.")

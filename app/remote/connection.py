@@ -278,23 +278,23 @@ class ClosingSSLSocket(ssl.SSLSocket):
 def _session_socket(errors: list[ssl.SSLError]) -> type[ClosingSSLSocket]:
     """A ClosingSSLSocket that also notes in ``errors`` each TLS error a read raises."""
 
+    def note(exc: ssl.SSLError) -> None:
+        if not isinstance(exc, ssl.SSLWantReadError | ssl.SSLWantWriteError):
+            errors.append(exc)
+
     class SessionSocket(ClosingSSLSocket):
         def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
             try:
                 return super().recv(buflen, flags)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                raise
             except ssl.SSLError as exc:
-                errors.append(exc)
+                note(exc)
                 raise
 
         def send(self, data: Any, flags: int = 0) -> int:
             try:
                 return super().send(data, flags)
-            except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
-                raise
             except ssl.SSLError as exc:
-                errors.append(exc)
+                note(exc)
                 raise
 
     return SessionSocket
