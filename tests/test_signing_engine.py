@@ -1,6 +1,7 @@
 """Signed images on the real engine and the authenticated test registry: the tests push and sign
 images in cosign's layout; the right key runs exactly the verified digest, every wrong case
-refuses with its sentence and starts nothing, and a running verified container is left alone."""
+refuses with its sentence and starts nothing (and says it in the headless log), and a running
+verified container is left alone."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from harness import TestEnv
+from moorings_process import MooringsProcess, import_config
 from orchestration import registry_values, running
 from signed_images import Images, images_fixture
 
@@ -210,3 +212,19 @@ def test_a_re_pushed_tag_is_verified_again_and_the_verified_container_keeps_runn
         assert still["State"]["Running"] is True
         assert still["Config"]["Image"] == f"{images.repo}@{digest}"
         assert orch.repository.instance(NAME).values[DIGEST_FIELD] == digest
+
+
+def test_a_refusal_is_said_in_the_headless_log(tmp_path: Path, test_env: TestEnv,
+                                               docker_client: docker.DockerClient,
+                                               images: Images, cleanup: None) -> None:
+    tag, digest = images.new_tag()  # pushed, never signed
+    cfg = tmp_path / "cfg"
+    import_config(cfg, test_env, {NAME: signed_values(test_env, tag,
+                                                      Signer.ecdsa().public_pem())})
+    run = MooringsProcess(cfg, "--headless")
+    try:
+        run.wait_for(f"no signature for {images.repo}:{tag} ({digest})", timeout=120)
+        assert nothing_named(docker_client, NAME)
+        assert test_env.registry_password not in run.text()
+    finally:
+        run.close()

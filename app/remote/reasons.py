@@ -33,12 +33,7 @@ def connect_error(exc: BaseException, settings: CloudSettings) -> str:
                 f"({detail}): it is not signed by {ca}, or does not name that host. Set TLS "
                 "CA Certificate to the CA that signed the broker's certificate")
     if isinstance(exc, ssl.SSLError) and exc.reason in _CLIENT_CERT_ALERTS:
-        if not settings.client_cert:
-            return (f"the broker at {where} asks for a client certificate ({exc.reason}): set "
-                    "TLS Client Certificate and TLS Client Key to a certificate its CA signed")
-        return (f"the broker at {where} refused the client certificate in TLS Client "
-                f"Certificate ({settings.client_cert}; {exc.reason}): it is not signed by a CA "
-                "the broker trusts, has expired, or is not for client use")
+        return _client_certificate(str(exc.reason), settings)
     if isinstance(exc, ssl.SSLError):
         return (f"the TLS handshake with {where} failed ({exc.reason or exc}); is that a TLS "
                 "port? mqtts:// needs the broker's TLS listener (usually 8883)")
@@ -81,18 +76,21 @@ def refused(code: int, settings: CloudSettings) -> str:
 def closed_after_handshake(exc: ssl.SSLError, settings: CloudSettings) -> str:
     """The TLS connection opened, then ended before the broker answered CONNECT: with TLS 1.3
     that is how a broker refuses a missing or untrusted client certificate."""
-    if exc.reason in _CLIENT_CERT_ALERTS or isinstance(exc, ssl.SSLEOFError):
-        where = settings.shown_url
-        detail = exc.reason or type(exc).__name__
-        if not settings.client_cert:
-            return (f"the broker at {where} asks for a client certificate: it closed the TLS "
-                    f"connection before answering ({detail}); set TLS Client Certificate and "
-                    "TLS Client Key to a certificate its CA signed")
-        return (f"the broker at {where} closed the TLS connection before answering ({detail}): "
-                f"it does not accept the client certificate in TLS Client Certificate "
-                f"({settings.client_cert}): not signed by a CA it trusts, expired, or not for "
-                "client use")
+    if exc.reason in _CLIENT_CERT_ALERTS:
+        return _client_certificate(str(exc.reason), settings)
+    if isinstance(exc, ssl.SSLEOFError):
+        return _client_certificate("it closed the TLS connection before answering", settings)
     return connect_error(exc, settings)
+
+
+def _client_certificate(detail: str, settings: CloudSettings) -> str:
+    where = settings.shown_url
+    if not settings.client_cert:
+        return (f"the broker at {where} asks for a client certificate ({detail}): set TLS "
+                "Client Certificate and TLS Client Key to a certificate its CA signed")
+    return (f"the broker at {where} refused the client certificate in TLS Client Certificate "
+            f"({settings.client_cert}; {detail}): it is not signed by a CA the broker trusts, "
+            "has expired, or is not for client use")
 
 
 def lost(settings: CloudSettings) -> str:
