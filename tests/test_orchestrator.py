@@ -121,6 +121,28 @@ def test_foreign_container_with_the_name_is_never_touched(
         orch.delete_instance("moorings-test-foreign").result(30)
 
 
+def test_a_container_renamed_outside_is_replaced_under_the_instance_s_name(
+        tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
+    # A pass over one instance asks the engine only for the containers of its name: ours
+    # under another name must still be found, as the stale container it is.
+    name = "moorings-test-renamed"
+    with running(tmp_path, test_env) as (orch, rec):
+        orch.create_instance(name, instance_values(test_env)).result(30)
+        first = rec.wait_phase(name, Phase.RUNNING).container_id
+        _container(docker_client, name).rename(f"{name}-by-hand")
+        st = rec.wait_status(name, lambda s: s.phase is Phase.RUNNING
+                             and s.container_id != first, timeout=60)
+        assert _container(docker_client, name).id == st.container_id
+        with pytest.raises(docker.errors.NotFound):
+            docker_client.containers.get(first)
+        assert any(h.kind == "renamed" and f"{name}-by-hand" in h.message
+                   for h in orch.history(name))
+        # An apply afterwards (a pass over this instance alone) changes nothing.
+        orch.apply(name, instance_values(test_env)).result(30)
+        assert [c.id for c in docker_client.containers.list(
+            all=True, filters={"label": f"{LABEL_INSTANCE}={name}"})] == [st.container_id]
+
+
 def test_disable_keeps_configuration_and_delete_removes_both(
         tmp_path: Path, test_env: TestEnv, docker_client: docker.DockerClient) -> None:
     name = "moorings-test-disable"

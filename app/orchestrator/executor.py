@@ -168,8 +168,15 @@ class StepExecutor:
         return run.retry_at is not None and run.retry_at > self._ctx.loop.clock()
 
     # -- engine reads on this thread ------------------------------------------------------
-    def observe(self) -> list[Observed]:
-        rows = self._ctx.link.call(lambda e: e.containers(), "listing containers")
+    def observe(self, only: frozenset[str] | None = None) -> list[Observed]:
+        """The containers on the host; for a pass over one instance, those of its name.
+
+        The engine filters by name far cheaper than it lists every container (a tenth of
+        the apply's own time on a host with forty). Ours under another name (renamed by hand)
+        is then seen by the next full pass: restore, reconnect or the periodic one.
+        """
+        one = next(iter(only)) if only is not None and len(only) == 1 else None
+        rows = self._ctx.link.call(lambda e: e.containers(one), "listing containers")
         out: list[Observed] = []
         for row in rows:
             names = row.get("Names") or []
@@ -179,7 +186,7 @@ class StepExecutor:
         return out
 
     def find_ours(self, name: str) -> Observed | None:
-        for c in self.observe():
+        for c in self.observe(frozenset({name})):
             if c.name == name and c.owned_by(self._ctx.store_id):
                 return c
         return None
@@ -397,7 +404,7 @@ class StepExecutor:
         """Whether a running container of ours (an older configuration's) still serves."""
         try:
             return any(c.name == name and c.owned_by(self._ctx.store_id) and c.running
-                       and c.id != failed_id for c in self.observe())
+                       and c.id != failed_id for c in self.observe(frozenset({name})))
         except EngineError:
             return False
 

@@ -86,7 +86,11 @@ class EventInterpreter:
         run = self._runs[instance]
         st = self._board.or_new(instance)
         if action == "start":
-            if st.phase is not Phase.STARTING:
+            # The echo of our own start (a step still settling, or settled as running on this
+            # very container) needs no inspect: only a start we did not make is looked at.
+            echo = st.phase is Phase.STARTING or (st.phase is Phase.RUNNING
+                                                  and st.container_id == cid)
+            if not echo:
                 restarts, started = self._inspect_run(cid)
                 run.exited = False
                 entry = "restarted" if restarts > st.restart_count else "started"
@@ -116,6 +120,12 @@ class EventInterpreter:
         elif action == "destroy" and not expected:
             self._board.note(instance, "removed", "the container was removed outside Moorings")
             self._reconcile(frozenset({instance}), "event")
+        elif action == "rename" and event.name != instance:
+            # A pass over one instance sees only the containers of its name: the renamed one
+            # is found by a pass over all (which replaces it, as any stale container of ours).
+            self._board.note(instance, "renamed", f"the container was renamed to {event.name} "
+                             "outside Moorings; one under the instance's name replaces it")
+            self._reconcile(None, "event")
 
     def revoke_shutdown_stops(self) -> None:
         """An engine that shuts down stops its containers and reports each as a plain stop,

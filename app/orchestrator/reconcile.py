@@ -91,7 +91,7 @@ class Reconciler:
             return
         desired = self.desired(only)
         try:
-            observed = self.executor.observe()
+            observed = self.executor.observe(only)
         except EngineUnavailable:
             return
         exited = frozenset(name for name, run in ctx.runs.items() if run.exited)
